@@ -129,5 +129,9 @@ TalkXmppStanzaErrorCode  talk_xmpp_stanza_error_from_string (const char *conditi
 
 /* A sentence a person can read, e.g. "The server is shutting down". */
 const char              *talk_xmpp_stream_error_describe    (TalkXmppStreamErrorCode code);
+/* A sentence a person can read for a stanza error without text of its own. */
+const char              *talk_xmpp_stanza_error_describe    (TalkXmppStanzaErrorCode code);
+/* The error type RFC 6120 §8.3.3 recommends: "auth", "cancel", "modify" or "wait". */
+const char              *talk_xmpp_stanza_error_get_default_type (TalkXmppStanzaErrorCode code);
 
 G_END_DECLS
