@@ -1039,7 +1039,8 @@ static void
 session_went_offline (TalkXmppSession *self,
                       const GError    *error)
 {
-  g_autoptr(TalkXmppSession) hold = g_object_ref (self);
+  /* Signal handlers below may drop the last outside reference. */
+  G_GNUC_UNUSED g_autoptr(TalkXmppSession) hold = g_object_ref (self);
   gboolean was_offline = self->state == TALK_XMPP_SESSION_STATE_DISCONNECTED;
   guint delay_ms = 0;
 

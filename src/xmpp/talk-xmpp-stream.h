@@ -108,5 +108,8 @@ gboolean        talk_xmpp_stream_is_closed        (TalkXmppStream *self);
 /* g_get_monotonic_time() of the last byte received / sent */
 gint64          talk_xmpp_stream_get_last_receive_time (TalkXmppStream *self);
 gint64          talk_xmpp_stream_get_last_send_time    (TalkXmppStream *self);
+/* The <stream:error/> the server sent, if any, e.g. for the host of a
+ * see-other-host redirect (RFC 6120 §4.9.3.19). (transfer none) (nullable) */
+TalkXmppStanza *talk_xmpp_stream_get_stream_error      (TalkXmppStream *self);
 
 G_END_DECLS
