@@ -199,6 +199,23 @@ test_mixed_content (void)
   g_assert_false (talk_xmpp_stanza_iter_next (&iter, &child));
 }
 
+/* An element in the xml namespace must keep the xml: prefix; declaring
+ * that namespace as a default is not well-formed (found by fuzzing). */
+static void
+test_xml_namespace_element (void)
+{
+  g_autoptr(TalkXmppStanza) message = talk_xmpp_stanza_new ("message", TALK_XMPP_NS_CLIENT);
+  TalkXmppStanza *odd = talk_xmpp_stanza_add_child (message, "x", TALK_XMPP_NS_XML);
+  xmlDoc *doc;
+
+  talk_xmpp_stanza_add_child_with_text (odd, "y", TALK_XMPP_NS_CLIENT, "t");
+  assert_serializes (message, TALK_XMPP_NS_CLIENT,
+                     "<message><xml:x><y>t</y></xml:x></message>");
+  doc = parse_output (message);
+  g_assert_nonnull (doc);
+  xmlFreeDoc (doc);
+}
+
 static void
 test_xml_lang (void)
 {
@@ -568,6 +585,7 @@ main (int   argc,
   g_test_add_func ("/talk/xmpp/stanza/invalid-utf8", test_invalid_utf8);
   g_test_add_func ("/talk/xmpp/stanza/mixed-content", test_mixed_content);
   g_test_add_func ("/talk/xmpp/stanza/xml-lang", test_xml_lang);
+  g_test_add_func ("/talk/xmpp/stanza/xml-namespace-element", test_xml_namespace_element);
   g_test_add_func ("/talk/xmpp/stanza/write-appends", test_write_appends);
   g_test_add_func ("/talk/xmpp/stanza/child-lookup", test_child_lookup);
   g_test_add_func ("/talk/xmpp/stanza/removed-child-survives", test_removed_child_survives);
