@@ -902,6 +902,32 @@ write_attributes (TalkXmppStanza *self,
     }
 }
 
+static void write_node (TalkXmppStanza *self,
+                        const char     *scope_ns,
+                        GString        *out);
+
+static void
+write_xml_prefixed_node (TalkXmppStanza *self,
+                         const char     *scope_ns,
+                         GString        *out)
+{
+  g_string_append (out, "<xml:");
+  g_string_append (out, self->name);
+  if (self->attrs != NULL)
+    write_attributes (self, out);
+  if (self->children == NULL || self->children->len == 0)
+    {
+      g_string_append (out, "/>");
+      return;
+    }
+  g_string_append_c (out, '>');
+  for (guint i = 0; i < self->children->len; i++)
+    write_node (g_ptr_array_index (self->children, i), scope_ns, out);
+  g_string_append (out, "</xml:");
+  g_string_append (out, self->name);
+  g_string_append_c (out, '>');
+}
+
 static void
 write_node (TalkXmppStanza *self,
             const char     *scope_ns,
@@ -910,6 +936,14 @@ write_node (TalkXmppStanza *self,
   if (self->name == NULL)
     {
       append_escaped (out, self->text->str, self->text->len, FALSE);
+      return;
+    }
+
+  /* The xml namespace may only be written with its own prefix, never
+   * declared as a default (XML Names §3); the default in scope is unchanged. */
+  if (self->ns != NULL && strcmp (self->ns, TALK_XMPP_NS_XML) == 0)
+    {
+      write_xml_prefixed_node (self, scope_ns, out);
       return;
     }
 
