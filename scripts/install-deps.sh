@@ -42,14 +42,39 @@ if dpkg-query -W -f='${Status}' prosody 2>/dev/null | grep -q 'install ok instal
   had_prosody=1
 fi
 
+# While installing, a policy-rc.d that answers 101 ("action forbidden") keeps
+# invoke-rc.d and deb-systemd-invoke from starting the new prosody service at
+# all (init-system-helpers, README.policy-rc.d). Only ours is removed after.
+policy=/usr/sbin/policy-rc.d
+own_policy=0
+remove_own_policy () {
+  if [ "$own_policy" = 1 ]; then
+    $SUDO rm -f "$policy"
+  fi
+}
+if [ "$had_prosody" = 0 ] && [ ! -e "$policy" ]; then
+  trap remove_own_policy EXIT
+  printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$policy" >/dev/null
+  $SUDO chmod 755 "$policy"
+  own_policy=1
+fi
+
 echo "Installing:$missing" >&2
 $SUDO apt-get update -q
-# policy-rc.d keeps daemons (prosody) from being started by the install.
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends $missing
+remove_own_policy
+own_policy=0
 
-if [ "$had_prosody" = 0 ] && command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
-  $SUDO systemctl disable --now prosody >/dev/null 2>&1 || true
-fi
-if [ "$had_prosody" = 0 ] && [ -x /etc/init.d/prosody ]; then
-  $SUDO /etc/init.d/prosody stop >/dev/null 2>&1 || true
+# Also keep it from starting at the next boot, whatever the init system.
+if [ "$had_prosody" = 0 ]; then
+  if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+    $SUDO systemctl disable --now prosody >/dev/null 2>&1 || true
+  else
+    if command -v update-rc.d >/dev/null 2>&1; then
+      $SUDO update-rc.d prosody disable >/dev/null 2>&1 || true
+    fi
+    if [ -x /etc/init.d/prosody ]; then
+      $SUDO /etc/init.d/prosody stop >/dev/null 2>&1 || true
+    fi
+  fi
 fi

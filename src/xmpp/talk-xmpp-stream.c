@@ -694,8 +694,9 @@ shutdown_stream (TalkXmppStream *self,
     }
 
   if (!self->transport_closing && !self->close_wait_over && self->close_timeout_id == 0)
-    self->close_timeout_id = g_timeout_add_seconds (CLOSE_WAIT_SECONDS,
-                                                    close_timeout_cb, self);
+    /* Not g_timeout_add_seconds(): that may fire up to a second early. */
+    self->close_timeout_id = g_timeout_add (CLOSE_WAIT_SECONDS * 1000,
+                                            close_timeout_cb, self);
 
   pump (self);
   maybe_close_transport (self);
