@@ -1,10 +1,75 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #pragma once
 
+#include "talk-xmpp-connector.h"
 #include "talk-xmpp-session.h"
 #include "talk-xmpp-stream.h"
 
 G_BEGIN_DECLS
+
+/* TalkXmppSession, split by topic (GNOME Text Editor style):
+ *   talk-xmpp-session.c            the object, connecting, going offline
+ *   talk-xmpp-session-iq.c         the IQ tracker
+ *   talk-xmpp-session-routing.c    stanza handlers, IQ get/set dispatch
+ *   talk-xmpp-session-keepalive.c  whitespace keepalive and XEP-0199 ping
+ *   talk-xmpp-session-reconnect.c  retry policy, backoff, network changes
+ */
+struct _TalkXmppSession
+{
+  GObject parent_instance;
+
+  /* configuration */
+  TalkXmppJid *jid;
+  char *password;
+  char *host;
+  guint16 port;
+  gboolean direct_tls;
+  char *resource;
+  char *pinned_certificate;
+  gboolean auto_reconnect;
+  guint backoff_base_ms;
+  guint backoff_max_ms;
+  guint keepalive_seconds;
+  guint ping_timeout_seconds;
+  guint iq_timeout_seconds;
+
+  /* what the last attempt learned */
+  TalkXmppSessionState state;
+  TalkXmppJid *bound_jid;
+  TalkXmppSaslMechanism sasl_mechanism;
+  char *peer_fingerprint;
+  char *tls_version;
+  TalkXmppStanza *features;
+  GError *last_error;
+
+  /* a connection attempt in progress */
+  TalkXmppConnector *connector;
+  GCancellable *connect_cancellable;
+  gulong step_handler_id;
+  GPtrArray *connect_waiters;
+
+  /* online */
+  TalkXmppStream *stream;
+  GCancellable *recv_cancellable;
+  gint64 online_since;
+  gint64 last_queued;
+  guint keepalive_source_id;
+  char *keepalive_ping_id;
+  gint64 keepalive_ping_sent;
+
+  /* offline */
+  guint reconnect_source_id;
+  gint64 reconnect_at;
+  guint n_failures;
+  GNetworkMonitor *network_monitor;
+  gulong network_changed_id;
+
+  GPtrArray *handlers;
+  guint last_handler_id;
+  GHashTable *pending_iqs;
+};
+
+/* For tests and the connector's result */
 
 /* Puts an already open and bound @stream online, as if the connector had
  * produced it, so that tests can play the server over an in-memory pair. */
@@ -16,5 +81,65 @@ void  _talk_xmpp_session_adopt_stream    (TalkXmppSession *self,
  * min (backoff-max-ms, backoff-base-ms · 2^n) · uniform (0.5, 1). */
 guint _talk_xmpp_session_compute_backoff (TalkXmppSession *self,
                                           guint            n);
+
+/* talk-xmpp-session.c */
+
+/* Destroys and unrefs @source; for g_clear_pointer(). */
+void     _talk_xmpp_session_clear_source              (GSource         *source);
+/* A named timeout on the default context. */
+guint    _talk_xmpp_session_timeout_add_named         (guint            interval_ms,
+                                                       GSourceFunc      func,
+                                                       gpointer         data,
+                                                       const char      *name);
+void     _talk_xmpp_session_set_reconnect_at          (TalkXmppSession *self,
+                                                       gint64           reconnect_at);
+void     _talk_xmpp_session_emit_reconnect_scheduled  (TalkXmppSession *self,
+                                                       guint            delay_ms);
+void     _talk_xmpp_session_start_attempt             (TalkXmppSession *self);
+/* The connection is gone (@error says why): offline, and maybe a retry.
+ * With @abort_transport the transport is closed at once. */
+void     _talk_xmpp_session_lost                      (TalkXmppSession *self,
+                                                       const GError    *error,
+                                                       gboolean         abort_transport);
+
+/* talk-xmpp-session-iq.c */
+
+void     _talk_xmpp_session_iq_init                   (TalkXmppSession *self);
+/* Waits for the reply to @iq; @task NULL for the keepalive ping, and
+ * @timeout_seconds 0 for no timeout. Takes @task. */
+void     _talk_xmpp_session_track_iq                  (TalkXmppSession *self,
+                                                       TalkXmppStanza  *iq,
+                                                       GTask           *task,
+                                                       guint            timeout_seconds,
+                                                       GCancellable    *cancellable);
+/* Every pending request fails with TALK_XMPP_ERROR_CLOSED. */
+void     _talk_xmpp_session_fail_pending_iqs          (TalkXmppSession *self);
+void     _talk_xmpp_session_handle_iq_reply           (TalkXmppSession *self,
+                                                       TalkXmppStanza  *reply);
+
+/* talk-xmpp-session-routing.c */
+
+void     _talk_xmpp_session_routing_init              (TalkXmppSession *self);
+void     _talk_xmpp_session_routing_dispose           (TalkXmppSession *self);
+/* Whether @stanza is the element @name in jabber:client (or no namespace). */
+gboolean _talk_xmpp_session_stanza_is_client          (TalkXmppStanza  *stanza,
+                                                       const char      *name);
+void     _talk_xmpp_session_route                     (TalkXmppSession *self,
+                                                       TalkXmppStanza  *stanza);
+
+/* talk-xmpp-session-keepalive.c */
+
+/* Re-arms the one keepalive timer to the nearest deadline, or stops it
+ * while offline or with keepalive-seconds 0. */
+void     _talk_xmpp_session_keepalive_arm             (TalkXmppSession *self);
+/* Any reply to the keepalive ping proves the link. */
+void     _talk_xmpp_session_keepalive_ping_done       (TalkXmppSession *self);
+
+/* talk-xmpp-session-reconnect.c */
+
+guint    _talk_xmpp_session_schedule_retry            (TalkXmppSession *self,
+                                                       const GError    *error);
+void     _talk_xmpp_session_cancel_reconnect          (TalkXmppSession *self);
+void     _talk_xmpp_session_stop_network_monitor      (TalkXmppSession *self);
 
 G_END_DECLS

@@ -14,6 +14,10 @@
  * sender), everything else to the handlers. A single keepalive timer is
  * re-armed to the next deadline: a whitespace keepalive when nothing was
  * sent, an XEP-0199 ping when nothing was received.
+ *
+ * This file holds the object, connecting and going offline; the rest is
+ * split by topic behind talk-xmpp-session-private.h: -iq.c (the tracker),
+ * -routing.c (handlers), -keepalive.c and -reconnect.c.
  */
 
 #include "config.h"
@@ -22,73 +26,11 @@
 
 #include <glib/gi18n-lib.h>
 
-#include "talk-xmpp-connector.h"
 #include "talk-xmpp-enums.h"
-#include "talk-xmpp-session.h"
 #include "talk-xmpp-session-private.h"
-#include "talk-xmpp-stream.h"
 
 /* SECURITY.md §3.1: reset the backoff once a session was stable this long. */
 #define STABLE_USEC (60 * G_USEC_PER_SEC)
-
-/* SECURITY.md §3.1: a small random delay after the network comes back, so
- * that every client behind the same access point does not connect at once. */
-#define NETWORK_CHANGED_MAX_DELAY_MS 1000
-
-struct _TalkXmppSession
-{
-  GObject parent_instance;
-
-  /* configuration */
-  TalkXmppJid *jid;
-  char *password;
-  char *host;
-  guint16 port;
-  gboolean direct_tls;
-  char *resource;
-  char *pinned_certificate;
-  gboolean auto_reconnect;
-  guint backoff_base_ms;
-  guint backoff_max_ms;
-  guint keepalive_seconds;
-  guint ping_timeout_seconds;
-  guint iq_timeout_seconds;
-
-  /* what the last attempt learned */
-  TalkXmppSessionState state;
-  TalkXmppJid *bound_jid;
-  TalkXmppSaslMechanism sasl_mechanism;
-  char *peer_fingerprint;
-  char *tls_version;
-  TalkXmppStanza *features;
-  GError *last_error;
-
-  /* a connection attempt in progress */
-  TalkXmppConnector *connector;
-  GCancellable *connect_cancellable;
-  gulong step_handler_id;
-  GPtrArray *connect_waiters;
-
-  /* online */
-  TalkXmppStream *stream;
-  GCancellable *recv_cancellable;
-  gint64 online_since;
-  gint64 last_queued;
-  guint keepalive_source_id;
-  char *keepalive_ping_id;
-  gint64 keepalive_ping_sent;
-
-  /* offline */
-  guint reconnect_source_id;
-  gint64 reconnect_at;
-  guint n_failures;
-  GNetworkMonitor *network_monitor;
-  gulong network_changed_id;
-
-  GPtrArray *handlers;
-  guint last_handler_id;
-  GHashTable *pending_iqs;
-};
 
 G_DEFINE_FINAL_TYPE (TalkXmppSession, talk_xmpp_session, G_TYPE_OBJECT)
 
@@ -128,52 +70,25 @@ static guint signals[N_SIGNALS];
 
 typedef struct
 {
-  guint                  id;
-  char                  *element;
-  char                  *ns;
-  TalkXmppStanzaHandler  func;
-  gpointer               user_data;
-  GDestroyNotify         destroy;
-  gboolean               removed;
-} Handler;
-
-typedef struct
-{
-  TalkXmppSession *self;
-  char            *id;
-  char            *to;
-  GTask           *task;           /* NULL for the keepalive ping */
-  GSource         *timeout_source;
-  GSource         *cancel_source;
-} PendingIq;
-
-typedef struct
-{
   TalkXmppSession *self;
   GTask           *task;
   GSource         *cancel_source;
 } ConnectWaiter;
 
-static void session_start_attempt   (TalkXmppSession *self);
-static void session_keepalive_arm   (TalkXmppSession *self);
-static void session_lost            (TalkXmppSession *self,
-                                     const GError    *error,
-                                     gboolean         abort_transport);
-
 /* Helpers */
 
-static void
-source_destroy_and_unref (GSource *source)
+void
+_talk_xmpp_session_clear_source (GSource *source)
 {
   g_source_destroy (source);
   g_source_unref (source);
 }
 
-static guint
-timeout_add_named (guint        interval_ms,
-                   GSourceFunc  func,
-                   gpointer     data,
-                   const char  *name)
+guint
+_talk_xmpp_session_timeout_add_named (guint        interval_ms,
+                                      GSourceFunc  func,
+                                      gpointer     data,
+                                      const char  *name)
 {
   GSource *source = g_timeout_source_new (interval_ms);
   guint id;
@@ -261,9 +176,9 @@ session_set_sasl_mechanism (TalkXmppSession       *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SASL_MECHANISM]);
 }
 
-static void
-session_set_reconnect_at (TalkXmppSession *self,
-                          gint64           reconnect_at)
+void
+_talk_xmpp_session_set_reconnect_at (TalkXmppSession *self,
+                                     gint64           reconnect_at)
 {
   if (self->reconnect_at == reconnect_at)
     return;
@@ -271,20 +186,11 @@ session_set_reconnect_at (TalkXmppSession *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RECONNECT_AT]);
 }
 
-static const char *
-session_domain (TalkXmppSession *self)
+void
+_talk_xmpp_session_emit_reconnect_scheduled (TalkXmppSession *self,
+                                             guint            delay_ms)
 {
-  return talk_xmpp_jid_get_domainpart (self->jid);
-}
-
-static gboolean
-stanza_is_client (TalkXmppStanza *stanza,
-                  const char     *name)
-{
-  const char *ns = talk_xmpp_stanza_get_ns (stanza);
-
-  return g_strcmp0 (talk_xmpp_stanza_get_name (stanza), name) == 0 &&
-         (ns == NULL || strcmp (ns, TALK_XMPP_NS_CLIENT) == 0);
+  g_signal_emit (self, signals[RECONNECT_SCHEDULED], 0, delay_ms);
 }
 
 static void
@@ -297,557 +203,6 @@ send_done_cb (GObject      *source,
   /* A failed write also fails the pending receive, which reports the loss. */
   if (!talk_xmpp_stream_send_finish (TALK_XMPP_STREAM (source), result, &error))
     g_debug ("Sending failed: %s", error->message);
-}
-
-static void
-send_raw_done_cb (GObject      *source,
-                  GAsyncResult *result,
-                  gpointer      user_data)
-{
-  g_autoptr(GError) error = NULL;
-
-  if (!talk_xmpp_stream_send_raw_finish (TALK_XMPP_STREAM (source), result, &error))
-    g_debug ("Sending a keepalive failed: %s", error->message);
-}
-
-/* Which failures are worth an automatic retry (SECURITY.md §3.1). A fatal
- * one needs the user: other credentials, a certificate decision, another
- * server, or (conflict) not fighting another client over the resource
- * (SECURITY.md §1.7). */
-static gboolean
-stream_error_is_transient (TalkXmppStreamErrorCode code)
-{
-  switch (code)
-    {
-    case TALK_XMPP_STREAM_ERROR_SYSTEM_SHUTDOWN:
-    case TALK_XMPP_STREAM_ERROR_RESET:
-    case TALK_XMPP_STREAM_ERROR_CONNECTION_TIMEOUT:
-    case TALK_XMPP_STREAM_ERROR_INTERNAL_SERVER_ERROR:
-    case TALK_XMPP_STREAM_ERROR_RESOURCE_CONSTRAINT:
-    case TALK_XMPP_STREAM_ERROR_REMOTE_CONNECTION_FAILED:
-    case TALK_XMPP_STREAM_ERROR_UNDEFINED_CONDITION:
-    case TALK_XMPP_STREAM_ERROR_POLICY_VIOLATION:
-    case TALK_XMPP_STREAM_ERROR_NOT_WELL_FORMED:
-    case TALK_XMPP_STREAM_ERROR_BAD_FORMAT:
-    case TALK_XMPP_STREAM_ERROR_RESTRICTED_XML:
-    case TALK_XMPP_STREAM_ERROR_INVALID_XML:
-    /* Left over from the connector: a redirect it did not follow. */
-    case TALK_XMPP_STREAM_ERROR_SEE_OTHER_HOST:
-      return TRUE;
-
-    case TALK_XMPP_STREAM_ERROR_CONFLICT:
-    case TALK_XMPP_STREAM_ERROR_NOT_AUTHORIZED:
-    case TALK_XMPP_STREAM_ERROR_HOST_UNKNOWN:
-    case TALK_XMPP_STREAM_ERROR_HOST_GONE:
-    case TALK_XMPP_STREAM_ERROR_IMPROPER_ADDRESSING:
-    case TALK_XMPP_STREAM_ERROR_INVALID_FROM:
-    case TALK_XMPP_STREAM_ERROR_INVALID_NAMESPACE:
-    case TALK_XMPP_STREAM_ERROR_BAD_NAMESPACE_PREFIX:
-    case TALK_XMPP_STREAM_ERROR_UNSUPPORTED_ENCODING:
-    case TALK_XMPP_STREAM_ERROR_UNSUPPORTED_FEATURE:
-    case TALK_XMPP_STREAM_ERROR_UNSUPPORTED_STANZA_TYPE:
-    case TALK_XMPP_STREAM_ERROR_UNSUPPORTED_VERSION:
-      return FALSE;
-
-    default:
-      return TRUE;
-    }
-}
-
-static gboolean
-xmpp_error_is_transient (TalkXmppErrorCode code)
-{
-  switch (code)
-    {
-    case TALK_XMPP_ERROR_FAILED:
-    case TALK_XMPP_ERROR_HOST_NOT_FOUND:
-    case TALK_XMPP_ERROR_CONNECTION_FAILED:
-    case TALK_XMPP_ERROR_STREAM:
-    case TALK_XMPP_ERROR_PROTOCOL:
-    case TALK_XMPP_ERROR_TIMEOUT:
-    case TALK_XMPP_ERROR_CLOSED:
-    case TALK_XMPP_ERROR_NOT_CONNECTED:
-      return TRUE;
-
-    case TALK_XMPP_ERROR_NO_TLS:
-    case TALK_XMPP_ERROR_TLS_FAILED:
-    case TALK_XMPP_ERROR_CERTIFICATE:
-    case TALK_XMPP_ERROR_AUTH_FAILED:
-    case TALK_XMPP_ERROR_AUTH_MECHANISM:
-    case TALK_XMPP_ERROR_AUTH_PROTOCOL:
-    case TALK_XMPP_ERROR_BIND_FAILED:
-    case TALK_XMPP_ERROR_INVALID_JID:
-      return FALSE;
-
-    default:
-      return TRUE;
-    }
-}
-
-static gboolean
-error_is_transient (const GError *error)
-{
-  if (error->domain == TALK_XMPP_STREAM_ERROR)
-    return stream_error_is_transient (error->code);
-  if (error->domain == TALK_XMPP_ERROR)
-    return xmpp_error_is_transient (error->code);
-  if (error->domain == G_IO_ERROR)
-    return error->code != G_IO_ERROR_CANCELLED;
-  /* On an established connection these are a broken transport; handshake
-   * and certificate problems come from the connector as TLS_FAILED and
-   * CERTIFICATE. */
-  if (error->domain == G_TLS_ERROR)
-    return error->code == G_TLS_ERROR_EOF || error->code == G_TLS_ERROR_MISC;
-  return error->domain == G_RESOLVER_ERROR;
-}
-
-/* Handlers */
-
-static void
-handler_clear (gpointer data)
-{
-  Handler *handler = data;
-
-  if (handler->destroy != NULL)
-    handler->destroy (handler->user_data);
-  g_free (handler->element);
-  g_free (handler->ns);
-}
-
-static void
-handler_release (gpointer data)
-{
-  g_rc_box_release_full (data, handler_clear);
-}
-
-static gpointer
-handler_acquire (gconstpointer data,
-                 gpointer      user_data)
-{
-  return g_rc_box_acquire ((gpointer) data);
-}
-
-static gboolean
-handler_matches (Handler        *handler,
-                 TalkXmppStanza *stanza,
-                 TalkXmppStanza *iq_payload)
-{
-  if (handler->removed)
-    return FALSE;
-  if (handler->element != NULL &&
-      g_strcmp0 (handler->element, talk_xmpp_stanza_get_name (stanza)) != 0)
-    return FALSE;
-  if (handler->ns == NULL)
-    return TRUE;
-  if (iq_payload != NULL)
-    return g_strcmp0 (talk_xmpp_stanza_get_ns (iq_payload), handler->ns) == 0;
-  return g_strcmp0 (talk_xmpp_stanza_get_ns (stanza), handler->ns) == 0 ||
-         talk_xmpp_stanza_get_child_ns (stanza, handler->ns) != NULL;
-}
-
-/* Runs the matching handlers in the order they were added until one takes
- * the stanza. A handler may add or remove handlers, or disconnect. */
-static gboolean
-session_run_handlers (TalkXmppSession *self,
-                      TalkXmppStanza  *stanza,
-                      TalkXmppStanza  *iq_payload)
-{
-  g_autoptr(GPtrArray) snapshot = NULL;
-  TalkXmppStream *stream = self->stream;
-
-  snapshot = g_ptr_array_copy (self->handlers, handler_acquire, NULL);
-  g_ptr_array_set_free_func (snapshot, handler_release);
-
-  for (guint i = 0; i < snapshot->len; i++)
-    {
-      Handler *handler = g_ptr_array_index (snapshot, i);
-
-      if (!handler_matches (handler, stanza, iq_payload))
-        continue;
-      if (handler->func (self, stanza, handler->user_data))
-        return TRUE;
-      if (self->stream != stream)
-        return TRUE;
-    }
-
-  return FALSE;
-}
-
-/* IQ tracker */
-
-static void
-pending_iq_free (gpointer data)
-{
-  PendingIq *pending = data;
-
-  g_clear_pointer (&pending->timeout_source, source_destroy_and_unref);
-  g_clear_pointer (&pending->cancel_source, source_destroy_and_unref);
-  g_clear_object (&pending->task);
-  g_free (pending->id);
-  g_free (pending->to);
-  g_free (pending);
-}
-
-static void
-session_keepalive_ping_done (TalkXmppSession *self)
-{
-  g_clear_pointer (&self->keepalive_ping_id, g_free);
-  self->keepalive_ping_sent = 0;
-  session_keepalive_arm (self);
-}
-
-/* Takes @pending out of the table and completes it with @reply or @error
- * (one of them non-NULL). */
-static void
-pending_iq_complete (PendingIq      *pending,
-                     TalkXmppStanza *reply,
-                     GError         *error)
-{
-  TalkXmppSession *self = pending->self;
-  g_autoptr(GTask) task = g_steal_pointer (&pending->task);
-
-  g_hash_table_steal (self->pending_iqs, pending->id);
-  pending_iq_free (pending);
-
-  if (task == NULL)
-    {
-      /* The keepalive ping: any reply, even an error, proves the link. */
-      if (error == NULL || !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        session_keepalive_ping_done (self);
-      g_clear_error (&error);
-      return;
-    }
-
-  if (error != NULL)
-    g_task_return_error (task, error);
-  else
-    g_task_return_pointer (task, talk_xmpp_stanza_ref (reply),
-                           (GDestroyNotify) talk_xmpp_stanza_unref);
-}
-
-static gboolean
-pending_iq_timeout_cb (gpointer user_data)
-{
-  PendingIq *pending = user_data;
-  TalkXmppSession *self = pending->self;
-
-  g_debug ("No reply to IQ %s within %u seconds", pending->id, self->iq_timeout_seconds);
-  pending_iq_complete (pending, NULL,
-                       g_error_new (TALK_XMPP_ERROR, TALK_XMPP_ERROR_TIMEOUT,
-                                    _("No reply within %u seconds"),
-                                    self->iq_timeout_seconds));
-  return G_SOURCE_REMOVE;
-}
-
-static gboolean
-pending_iq_cancelled_cb (GCancellable *cancellable,
-                         gpointer      user_data)
-{
-  PendingIq *pending = user_data;
-
-  pending_iq_complete (pending, NULL,
-                       g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
-                                            _("Operation was cancelled")));
-  return G_SOURCE_REMOVE;
-}
-
-static void
-session_track_iq (TalkXmppSession *self,
-                  TalkXmppStanza  *iq,
-                  GTask           *task,
-                  guint            timeout_seconds,
-                  GCancellable    *cancellable)
-{
-  PendingIq *pending = g_new0 (PendingIq, 1);
-
-  pending->self = self;
-  pending->id = g_strdup (talk_xmpp_stanza_get_id (iq));
-  pending->to = g_strdup (talk_xmpp_stanza_get_to (iq));
-  pending->task = task;
-
-  if (timeout_seconds > 0)
-    {
-      /* Not g_timeout_source_new_seconds(): that one may fire early. */
-      pending->timeout_source = g_timeout_source_new ((guint) MIN ((guint64) timeout_seconds * 1000,
-                                                                   G_MAXUINT));
-      g_source_set_callback (pending->timeout_source, pending_iq_timeout_cb, pending, NULL);
-      g_source_set_static_name (pending->timeout_source, "[talk] IQ timeout");
-      g_source_attach (pending->timeout_source, NULL);
-    }
-
-  /* A source rather than g_cancellable_connect(): completing the task from
-   * inside the "cancelled" emission could not disconnect the handler. */
-  if (cancellable != NULL)
-    {
-      pending->cancel_source = g_cancellable_source_new (cancellable);
-      g_source_set_callback (pending->cancel_source, (GSourceFunc) pending_iq_cancelled_cb,
-                             pending, NULL);
-      g_source_attach (pending->cancel_source, NULL);
-    }
-
-  g_hash_table_insert (self->pending_iqs, pending->id, pending);
-}
-
-static void
-session_fail_pending_iqs (TalkXmppSession *self)
-{
-  g_autoptr(GHashTable) pending_iqs = NULL;
-  GHashTableIter iter;
-  PendingIq *pending;
-
-  /* Swapped out first: a callback that runs synchronously may send again. */
-  pending_iqs = g_steal_pointer (&self->pending_iqs);
-  self->pending_iqs = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, pending_iq_free);
-
-  g_hash_table_iter_init (&iter, pending_iqs);
-  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &pending))
-    {
-      g_autoptr(GTask) task = g_steal_pointer (&pending->task);
-
-      g_hash_table_iter_remove (&iter);
-      if (task != NULL)
-        g_task_return_new_error (task, TALK_XMPP_ERROR, TALK_XMPP_ERROR_CLOSED,
-                                 _("The connection was closed"));
-    }
-}
-
-/* The reply must come from where the request went (CVE-2013-6483). A
- * request without `to` is handled by the own account (RFC 6120 §10.3.3):
- * its reply has no `from`, or the own bare or full JID. */
-static gboolean
-session_reply_sender_matches (TalkXmppSession *self,
-                              const char      *to,
-                              const char      *from)
-{
-  const char *own_bare = talk_xmpp_jid_get_bare_string (self->jid);
-
-  if (to == NULL)
-    {
-      if (from == NULL || talk_xmpp_jid_string_equal (from, own_bare))
-        return TRUE;
-      return self->bound_jid != NULL &&
-             talk_xmpp_jid_string_equal (from, talk_xmpp_jid_to_string (self->bound_jid));
-    }
-
-  if (from == NULL)
-    return talk_xmpp_jid_string_equal (to, own_bare);
-
-  return talk_xmpp_jid_string_equal (from, to);
-}
-
-static void
-session_handle_iq_reply (TalkXmppSession *self,
-                         TalkXmppStanza  *reply)
-{
-  const char *id = talk_xmpp_stanza_get_id (reply);
-  const char *from = talk_xmpp_stanza_get_from (reply);
-  PendingIq *pending;
-  GError *error = NULL;
-
-  pending = id != NULL ? g_hash_table_lookup (self->pending_iqs, id) : NULL;
-  if (pending == NULL)
-    {
-      g_debug ("Ignoring IQ reply with unknown id %s", id ? id : "(none)");
-      return;
-    }
-
-  if (!session_reply_sender_matches (self, pending->to, from))
-    {
-      /* Escaped: the sender's text must not shape the log. */
-      g_autofree char *sender = from != NULL ? g_strescape (from, NULL) : NULL;
-
-      g_warning ("Ignoring IQ reply from %s to a request sent to %s",
-                 sender ? sender : "(no sender)",
-                 pending->to ? pending->to : talk_xmpp_jid_get_bare_string (self->jid));
-      return;
-    }
-
-  if (g_strcmp0 (talk_xmpp_stanza_get_stanza_type (reply), "error") == 0)
-    {
-      TalkXmppStanzaErrorCode undefined = TALK_XMPP_STANZA_ERROR_UNDEFINED_CONDITION;
-
-      if (!talk_xmpp_stanza_get_error (reply, &error))
-        error = g_error_new_literal (TALK_XMPP_STANZA_ERROR, undefined,
-                                     talk_xmpp_stanza_error_describe (undefined));
-      pending_iq_complete (pending, NULL, error);
-    }
-  else
-    {
-      pending_iq_complete (pending, reply, NULL);
-    }
-}
-
-/* Routing */
-
-static void
-session_reply_error (TalkXmppSession         *self,
-                     TalkXmppStanza          *request,
-                     TalkXmppStanzaErrorCode  condition)
-{
-  g_autoptr(TalkXmppStanza) reply = talk_xmpp_stanza_new_error_reply (request, condition, NULL);
-
-  talk_xmpp_session_send (self, reply);
-}
-
-static void
-session_handle_iq (TalkXmppSession *self,
-                   TalkXmppStanza  *iq)
-{
-  const char *type = talk_xmpp_stanza_get_stanza_type (iq);
-  TalkXmppStanza *payload = NULL;
-  TalkXmppStanzaIter iter;
-
-  if (g_strcmp0 (type, "result") == 0 || g_strcmp0 (type, "error") == 0)
-    {
-      session_handle_iq_reply (self, iq);
-      return;
-    }
-
-  if (g_strcmp0 (type, "get") != 0 && g_strcmp0 (type, "set") != 0)
-    {
-      g_debug ("Ignoring an IQ without a valid type");
-      return;
-    }
-
-  if (talk_xmpp_stanza_get_id (iq) == NULL)
-    {
-      g_debug ("Ignoring IQ %s without id", type);
-      return;
-    }
-
-  /* RFC 6120 §8.2.3: a get or set carries exactly one payload. */
-  talk_xmpp_stanza_iter_init (&iter, iq);
-  if (!talk_xmpp_stanza_iter_next (&iter, &payload))
-    {
-      session_reply_error (self, iq, TALK_XMPP_STANZA_ERROR_BAD_REQUEST);
-      return;
-    }
-
-  if (session_run_handlers (self, iq, payload))
-    return;
-
-  /* RFC 6120 §8.4: an IQ nobody understands is answered, not dropped. */
-  session_reply_error (self, iq, TALK_XMPP_STANZA_ERROR_SERVICE_UNAVAILABLE);
-}
-
-static void
-session_route (TalkXmppSession *self,
-               TalkXmppStanza  *stanza)
-{
-  TalkXmppStream *stream = self->stream;
-
-  g_signal_emit (self, signals[STANZA_RECEIVED], 0, stanza);
-  if (self->stream != stream)
-    return;
-
-  if (stanza_is_client (stanza, "iq"))
-    session_handle_iq (self, stanza);
-  else
-    session_run_handlers (self, stanza, NULL);
-}
-
-/* Keepalive (XEP-0199 §4.2, whitespace per RFC 6120 §4.6.1) */
-
-static gint64
-session_last_receive (TalkXmppSession *self)
-{
-  return MAX (talk_xmpp_stream_get_last_receive_time (self->stream), self->online_since);
-}
-
-static gint64
-session_last_send (TalkXmppSession *self)
-{
-  return MAX (talk_xmpp_stream_get_last_send_time (self->stream), self->last_queued);
-}
-
-static void
-session_keepalive_send_ping (TalkXmppSession *self)
-{
-  g_autoptr(TalkXmppStanza) iq = NULL;
-  g_autofree char *id = talk_xmpp_generate_id ();
-
-  iq = talk_xmpp_stanza_new_iq ("get", session_domain (self), id);
-  talk_xmpp_stanza_add_child (iq, "ping", TALK_XMPP_NS_PING);
-
-  session_track_iq (self, iq, NULL, 0, NULL);
-  self->keepalive_ping_id = g_steal_pointer (&id);
-  self->keepalive_ping_sent = g_get_monotonic_time ();
-  talk_xmpp_session_send (self, iq);
-}
-
-static gboolean
-session_keepalive_cb (gpointer user_data)
-{
-  TalkXmppSession *self = user_data;
-  gint64 interval = (gint64) self->keepalive_seconds * G_USEC_PER_SEC;
-  /* Timers fire on a millisecond grid: allow for the rounding. */
-  gint64 now = g_get_monotonic_time () + 1000;
-  gboolean pinged = FALSE;
-
-  self->keepalive_source_id = 0;
-
-  if (self->keepalive_ping_id != NULL &&
-      now >= self->keepalive_ping_sent + (gint64) self->ping_timeout_seconds * G_USEC_PER_SEC)
-    {
-      if (session_last_receive (self) <= self->keepalive_ping_sent)
-        {
-          g_autoptr(GError) error = NULL;
-
-          error = g_error_new (TALK_XMPP_ERROR, TALK_XMPP_ERROR_TIMEOUT,
-                               _("The server did not answer for %u seconds"),
-                               self->keepalive_seconds + self->ping_timeout_seconds);
-          g_debug ("Keepalive ping unanswered: connection dead");
-          session_lost (self, error, TRUE);
-          return G_SOURCE_REMOVE;
-        }
-
-      /* Data arrived since the ping went out (a large stanza ahead of the
-       * reply): the link lives. */
-      g_hash_table_remove (self->pending_iqs, self->keepalive_ping_id);
-      g_clear_pointer (&self->keepalive_ping_id, g_free);
-      self->keepalive_ping_sent = 0;
-    }
-
-  if (self->keepalive_ping_id == NULL && now >= session_last_receive (self) + interval)
-    {
-      session_keepalive_send_ping (self);
-      pinged = TRUE;
-    }
-
-  if (!pinged && now >= session_last_send (self) + interval)
-    {
-      self->last_queued = g_get_monotonic_time ();
-      talk_xmpp_stream_send_raw_async (self->stream, " ", NULL, send_raw_done_cb, NULL);
-    }
-
-  session_keepalive_arm (self);
-  return G_SOURCE_REMOVE;
-}
-
-/* One timer, set to the nearest deadline: no polling. */
-static void
-session_keepalive_arm (TalkXmppSession *self)
-{
-  gint64 interval = (gint64) self->keepalive_seconds * G_USEC_PER_SEC;
-  gint64 next;
-  gint64 delay_us;
-
-  g_clear_handle_id (&self->keepalive_source_id, g_source_remove);
-
-  if (self->stream == NULL || self->state != TALK_XMPP_SESSION_STATE_ONLINE ||
-      self->keepalive_seconds == 0)
-    return;
-
-  next = session_last_send (self) + interval;
-  if (self->keepalive_ping_id != NULL)
-    next = MIN (next, self->keepalive_ping_sent +
-                      (gint64) self->ping_timeout_seconds * G_USEC_PER_SEC);
-  else
-    next = MIN (next, session_last_receive (self) + interval);
-
-  delay_us = MAX (0, next - g_get_monotonic_time ());
-  self->keepalive_source_id = timeout_add_named ((guint) ((delay_us + 999) / 1000),
-                                                 session_keepalive_cb, self, "[talk] keepalive");
 }
 
 /* Receiving */
@@ -875,11 +230,14 @@ session_recv_cb (GObject      *source,
   if (stanza == NULL)
     {
       g_debug ("Connection lost: %s", error->message);
-      session_lost (self, error, FALSE);
+      _talk_xmpp_session_lost (self, error, FALSE);
       return;
     }
 
-  session_route (self, stanza);
+  /* Announced first: a handler may take the session offline. */
+  g_signal_emit (self, signals[STANZA_RECEIVED], 0, stanza);
+  if (self->stream == stream)
+    _talk_xmpp_session_route (self, stanza);
 
   if (self->stream == stream)
     session_receive_next (self);
@@ -945,7 +303,7 @@ session_clear_connector (TalkXmppSession *self)
 static void
 connect_waiter_free (ConnectWaiter *waiter)
 {
-  g_clear_pointer (&waiter->cancel_source, source_destroy_and_unref);
+  g_clear_pointer (&waiter->cancel_source, _talk_xmpp_session_clear_source);
   g_clear_object (&waiter->task);
   g_free (waiter);
 }
@@ -971,67 +329,6 @@ session_complete_waiters (TalkXmppSession *self,
     }
 }
 
-static void
-session_cancel_reconnect (TalkXmppSession *self)
-{
-  g_clear_handle_id (&self->reconnect_source_id, g_source_remove);
-  session_set_reconnect_at (self, 0);
-}
-
-static gboolean
-session_reconnect_cb (gpointer user_data)
-{
-  TalkXmppSession *self = user_data;
-
-  self->reconnect_source_id = 0;
-  session_set_reconnect_at (self, 0);
-  g_debug ("Reconnecting %s", talk_xmpp_jid_get_bare_string (self->jid));
-  session_start_attempt (self);
-  return G_SOURCE_REMOVE;
-}
-
-static void
-session_arm_reconnect (TalkXmppSession *self,
-                       guint            delay_ms)
-{
-  g_clear_handle_id (&self->reconnect_source_id, g_source_remove);
-  self->reconnect_source_id = timeout_add_named (delay_ms, session_reconnect_cb, self,
-                                                 "[talk] reconnect");
-  session_set_reconnect_at (self, g_get_monotonic_time () + (gint64) delay_ms * 1000);
-}
-
-static void
-network_changed_cb (GNetworkMonitor *monitor,
-                    gboolean         network_available,
-                    gpointer         user_data)
-{
-  TalkXmppSession *self = user_data;
-  guint delay_ms;
-
-  /* Going away while online is for the keepalive to find out. */
-  if (!network_available || self->reconnect_source_id == 0)
-    return;
-
-  delay_ms = (guint) g_random_int_range (0, NETWORK_CHANGED_MAX_DELAY_MS + 1);
-  if (g_get_monotonic_time () + (gint64) delay_ms * 1000 >= self->reconnect_at)
-    return;
-
-  g_debug ("Network available: reconnecting in %u ms", delay_ms);
-  session_arm_reconnect (self, delay_ms);
-  g_signal_emit (self, signals[RECONNECT_SCHEDULED], 0, delay_ms);
-}
-
-static void
-session_ensure_network_monitor (TalkXmppSession *self)
-{
-  if (self->network_monitor != NULL)
-    return;
-
-  self->network_monitor = g_object_ref (g_network_monitor_get_default ());
-  self->network_changed_id = g_signal_connect (self->network_monitor, "network-changed",
-                                               G_CALLBACK (network_changed_cb), self);
-}
-
 /* Common end of a failed attempt, a lost connection and a user disconnect
  * (@error NULL): state, last error, pending requests, signals, and the next
  * attempt when the failure is worth one. */
@@ -1042,7 +339,7 @@ session_went_offline (TalkXmppSession *self,
   /* Signal handlers below may drop the last outside reference. */
   G_GNUC_UNUSED g_autoptr(TalkXmppSession) hold = g_object_ref (self);
   gboolean was_offline = self->state == TALK_XMPP_SESSION_STATE_DISCONNECTED;
-  guint delay_ms = 0;
+  guint delay_ms;
 
   g_clear_error (&self->last_error);
   if (error != NULL)
@@ -1051,16 +348,9 @@ session_went_offline (TalkXmppSession *self,
   g_clear_pointer (&self->features, talk_xmpp_stanza_unref);
   session_set_bound_jid (self, NULL);
   session_set_state (self, TALK_XMPP_SESSION_STATE_DISCONNECTED);
-  session_fail_pending_iqs (self);
+  _talk_xmpp_session_fail_pending_iqs (self);
 
-  if (error != NULL && self->auto_reconnect && error_is_transient (error))
-    {
-      delay_ms = _talk_xmpp_session_compute_backoff (self, self->n_failures);
-      if (self->n_failures < G_MAXUINT)
-        self->n_failures++;
-      session_ensure_network_monitor (self);
-      session_arm_reconnect (self, delay_ms);
-    }
+  delay_ms = _talk_xmpp_session_schedule_retry (self, error);
 
   if (!was_offline || error != NULL)
     g_signal_emit (self, signals[DISCONNECTED], 0, error);
@@ -1080,14 +370,14 @@ session_went_offline (TalkXmppSession *self,
   if (delay_ms > 0 && self->reconnect_source_id != 0)
     {
       g_debug ("Reconnecting in %u ms", delay_ms);
-      g_signal_emit (self, signals[RECONNECT_SCHEDULED], 0, delay_ms);
+      _talk_xmpp_session_emit_reconnect_scheduled (self, delay_ms);
     }
 }
 
-static void
-session_lost (TalkXmppSession *self,
-              const GError    *error,
-              gboolean         abort_transport)
+void
+_talk_xmpp_session_lost (TalkXmppSession *self,
+                         const GError    *error,
+                         gboolean         abort_transport)
 {
   g_autoptr(TalkXmppStream) stream = NULL;
 
@@ -1193,13 +483,13 @@ session_connect_cb (GObject      *source,
     session_complete_waiters (self, NULL);
 }
 
-static void
-session_start_attempt (TalkXmppSession *self)
+void
+_talk_xmpp_session_start_attempt (TalkXmppSession *self)
 {
   g_return_if_fail (self->connector == NULL);
   g_return_if_fail (self->stream == NULL);
 
-  session_cancel_reconnect (self);
+  _talk_xmpp_session_cancel_reconnect (self);
 
   if (self->password == NULL)
     {
@@ -1398,7 +688,7 @@ talk_xmpp_session_connect_async (TalkXmppSession     *self,
   if (self->connector == NULL)
     {
       self->n_failures = 0;
-      session_start_attempt (self);
+      _talk_xmpp_session_start_attempt (self);
     }
 }
 
@@ -1451,7 +741,7 @@ talk_xmpp_session_disconnect_async (TalkXmppSession     *self,
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, talk_xmpp_session_disconnect_async);
 
-  session_cancel_reconnect (self);
+  _talk_xmpp_session_cancel_reconnect (self);
   session_clear_connector (self);
   self->n_failures = 0;
   stream = session_detach_stream (self);
@@ -1478,17 +768,6 @@ talk_xmpp_session_disconnect_finish (TalkXmppSession  *self,
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
-void
-talk_xmpp_session_reconnect_now (TalkXmppSession *self)
-{
-  g_return_if_fail (TALK_XMPP_IS_SESSION (self));
-
-  if (self->reconnect_source_id == 0)
-    return;
-
-  session_start_attempt (self);
-}
-
 gboolean
 talk_xmpp_session_send (TalkXmppSession *self,
                         TalkXmppStanza  *stanza)
@@ -1507,194 +786,6 @@ talk_xmpp_session_send (TalkXmppSession *self,
   return TRUE;
 }
 
-void
-talk_xmpp_session_send_iq_async (TalkXmppSession     *self,
-                                 TalkXmppStanza      *iq,
-                                 GCancellable        *cancellable,
-                                 GAsyncReadyCallback  callback,
-                                 gpointer             user_data)
-{
-  g_autoptr(GTask) task = NULL;
-  const char *type;
-
-  g_return_if_fail (TALK_XMPP_IS_SESSION (self));
-  g_return_if_fail (iq != NULL);
-  g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
-
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, talk_xmpp_session_send_iq_async);
-
-  type = talk_xmpp_stanza_get_stanza_type (iq);
-  if (!stanza_is_client (iq, "iq") ||
-      (g_strcmp0 (type, "get") != 0 && g_strcmp0 (type, "set") != 0))
-    {
-      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                               "Only IQ get and set requests get replies");
-      return;
-    }
-
-  if (g_task_return_error_if_cancelled (task))
-    return;
-
-  if (self->stream == NULL || self->state != TALK_XMPP_SESSION_STATE_ONLINE)
-    {
-      g_task_return_new_error (task, TALK_XMPP_ERROR, TALK_XMPP_ERROR_NOT_CONNECTED,
-                               _("Not connected"));
-      return;
-    }
-
-  if (talk_xmpp_stanza_get_id (iq) == NULL)
-    {
-      g_autofree char *id = talk_xmpp_generate_id ();
-
-      talk_xmpp_stanza_set_attribute (iq, "id", id);
-    }
-
-  if (g_hash_table_contains (self->pending_iqs, talk_xmpp_stanza_get_id (iq)))
-    {
-      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_EXISTS,
-                               "An IQ with id %s is already pending",
-                               talk_xmpp_stanza_get_id (iq));
-      return;
-    }
-
-  session_track_iq (self, iq, g_steal_pointer (&task), self->iq_timeout_seconds, cancellable);
-  talk_xmpp_session_send (self, iq);
-}
-
-TalkXmppStanza *
-talk_xmpp_session_send_iq_finish (TalkXmppSession  *self,
-                                  GAsyncResult     *result,
-                                  GError          **error)
-{
-  g_return_val_if_fail (TALK_XMPP_IS_SESSION (self), NULL);
-  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
-  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == talk_xmpp_session_send_iq_async, NULL);
-
-  return g_task_propagate_pointer (G_TASK (result), error);
-}
-
-static void
-session_ping_cb (GObject      *source,
-                 GAsyncResult *result,
-                 gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  g_autoptr(TalkXmppStanza) reply = NULL;
-  GError *error = NULL;
-
-  reply = talk_xmpp_session_send_iq_finish (TALK_XMPP_SESSION (source), result, &error);
-  if (reply == NULL)
-    g_task_return_error (task, error);
-  else
-    g_task_return_boolean (task, TRUE);
-}
-
-void
-talk_xmpp_session_ping_async (TalkXmppSession     *self,
-                              const char          *to,
-                              GCancellable        *cancellable,
-                              GAsyncReadyCallback  callback,
-                              gpointer             user_data)
-{
-  g_autoptr(GTask) task = NULL;
-  g_autoptr(TalkXmppStanza) iq = NULL;
-
-  g_return_if_fail (TALK_XMPP_IS_SESSION (self));
-  g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
-
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, talk_xmpp_session_ping_async);
-
-  /* XEP-0199 §4.2: client-to-server ping */
-  iq = talk_xmpp_stanza_new_iq ("get", to != NULL ? to : session_domain (self), NULL);
-  talk_xmpp_stanza_add_child (iq, "ping", TALK_XMPP_NS_PING);
-
-  talk_xmpp_session_send_iq_async (self, iq, cancellable, session_ping_cb,
-                                   g_steal_pointer (&task));
-}
-
-gboolean
-talk_xmpp_session_ping_finish (TalkXmppSession  *self,
-                               GAsyncResult     *result,
-                               GError          **error)
-{
-  g_return_val_if_fail (TALK_XMPP_IS_SESSION (self), FALSE);
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == talk_xmpp_session_ping_async, FALSE);
-
-  return g_task_propagate_boolean (G_TASK (result), error);
-}
-
-guint
-talk_xmpp_session_add_handler (TalkXmppSession       *self,
-                               const char            *element,
-                               const char            *ns,
-                               TalkXmppStanzaHandler  handler,
-                               gpointer               user_data,
-                               GDestroyNotify         destroy)
-{
-  Handler *entry;
-
-  g_return_val_if_fail (TALK_XMPP_IS_SESSION (self), 0);
-  g_return_val_if_fail (handler != NULL, 0);
-
-  entry = g_rc_box_new0 (Handler);
-  entry->id = ++self->last_handler_id;
-  entry->element = g_strdup (element);
-  entry->ns = g_strdup (ns);
-  entry->func = handler;
-  entry->user_data = user_data;
-  entry->destroy = destroy;
-  g_ptr_array_add (self->handlers, entry);
-
-  return entry->id;
-}
-
-void
-talk_xmpp_session_remove_handler (TalkXmppSession *self,
-                                  guint            handler_id)
-{
-  g_return_if_fail (TALK_XMPP_IS_SESSION (self));
-
-  for (guint i = 0; i < self->handlers->len; i++)
-    {
-      Handler *entry = g_ptr_array_index (self->handlers, i);
-      GDestroyNotify destroy;
-
-      if (entry->id != handler_id)
-        continue;
-
-      /* A routing pass may still hold it: it skips removed entries. */
-      entry->removed = TRUE;
-      destroy = g_steal_pointer (&entry->destroy);
-      if (destroy != NULL)
-        destroy (entry->user_data);
-      g_ptr_array_remove (self->handlers, entry);
-      return;
-    }
-
-  /* Already gone with the session's dispose. */
-  g_debug ("No stanza handler with id %u", handler_id);
-}
-
-gboolean
-talk_xmpp_session_is_from_own_account (TalkXmppSession *self,
-                                       TalkXmppStanza  *stanza)
-{
-  const char *from;
-
-  g_return_val_if_fail (TALK_XMPP_IS_SESSION (self), FALSE);
-  g_return_val_if_fail (stanza != NULL, FALSE);
-
-  /* SECURITY.md §1.1: the bare JID, not the domain nor any full JID. */
-  from = talk_xmpp_stanza_get_from (stanza);
-  if (from == NULL)
-    return TRUE;
-
-  return talk_xmpp_jid_string_equal (from, talk_xmpp_jid_get_bare_string (self->jid));
-}
-
 /* Private API */
 
 void
@@ -1706,7 +797,7 @@ _talk_xmpp_session_adopt_stream (TalkXmppSession *self,
   g_return_if_fail (TALK_XMPP_IS_STREAM (stream));
   g_return_if_fail (self->stream == NULL);
 
-  session_cancel_reconnect (self);
+  _talk_xmpp_session_cancel_reconnect (self);
 
   self->stream = g_object_ref (stream);
   self->recv_cancellable = g_cancellable_new ();
@@ -1717,28 +808,10 @@ _talk_xmpp_session_adopt_stream (TalkXmppSession *self,
   session_set_bound_jid (self, bound_jid);
   session_set_state (self, TALK_XMPP_SESSION_STATE_ONLINE);
   session_receive_next (self);
-  session_keepalive_arm (self);
+  _talk_xmpp_session_keepalive_arm (self);
 
   g_debug ("%s online", bound_jid ? talk_xmpp_jid_to_string (bound_jid) : "Session");
   g_signal_emit (self, signals[ONLINE], 0);
-}
-
-guint
-_talk_xmpp_session_compute_backoff (TalkXmppSession *self,
-                                    guint            n)
-{
-  gdouble delay;
-
-  g_return_val_if_fail (TALK_XMPP_IS_SESSION (self), 0);
-
-  /* SECURITY.md §3.1: exponential with jitter, never a tight loop. */
-  delay = self->backoff_base_ms;
-  for (guint i = 0; i < n && delay < self->backoff_max_ms; i++)
-    delay *= 2;
-  delay = MIN (delay, (gdouble) self->backoff_max_ms);
-  delay *= g_random_double_range (0.5, 1.0);
-
-  return MAX (1, (guint) delay);
 }
 
 /* GObject */
@@ -1756,7 +829,7 @@ talk_xmpp_session_dispose (GObject *object)
   /* Tasks keep the session alive, so normally only the keepalive ping is
    * left here; g_object_run_dispose() may leave more. */
   if (self->pending_iqs != NULL)
-    session_fail_pending_iqs (self);
+    _talk_xmpp_session_fail_pending_iqs (self);
   if (self->connect_waiters != NULL)
     {
       g_autoptr(GError) error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
@@ -1765,18 +838,8 @@ talk_xmpp_session_dispose (GObject *object)
       session_complete_waiters (self, error);
     }
 
-  if (self->handlers != NULL)
-    {
-      g_autoptr(GPtrArray) handlers = g_steal_pointer (&self->handlers);
-
-      self->handlers = g_ptr_array_new_with_free_func (handler_release);
-      for (guint i = 0; i < handlers->len; i++)
-        ((Handler *) g_ptr_array_index (handlers, i))->removed = TRUE;
-    }
-
-  if (self->network_monitor != NULL)
-    g_clear_signal_handler (&self->network_changed_id, self->network_monitor);
-  g_clear_object (&self->network_monitor);
+  _talk_xmpp_session_routing_dispose (self);
+  _talk_xmpp_session_stop_network_monitor (self);
 
   G_OBJECT_CLASS (talk_xmpp_session_parent_class)->dispose (object);
 }
@@ -1907,7 +970,7 @@ talk_xmpp_session_set_property (GObject      *object,
         {
           self->auto_reconnect = g_value_get_boolean (value);
           if (!self->auto_reconnect)
-            session_cancel_reconnect (self);
+            _talk_xmpp_session_cancel_reconnect (self);
           g_object_notify_by_pspec (object, pspec);
         }
       break;
@@ -1919,11 +982,11 @@ talk_xmpp_session_set_property (GObject      *object,
       break;
     case PROP_KEEPALIVE_SECONDS:
       session_set_uint (self, &self->keepalive_seconds, g_value_get_uint (value), prop_id);
-      session_keepalive_arm (self);
+      _talk_xmpp_session_keepalive_arm (self);
       break;
     case PROP_PING_TIMEOUT_SECONDS:
       session_set_uint (self, &self->ping_timeout_seconds, g_value_get_uint (value), prop_id);
-      session_keepalive_arm (self);
+      _talk_xmpp_session_keepalive_arm (self);
       break;
     case PROP_IQ_TIMEOUT_SECONDS:
       session_set_uint (self, &self->iq_timeout_seconds, g_value_get_uint (value), prop_id);
@@ -2011,7 +1074,7 @@ talk_xmpp_session_init (TalkXmppSession *self)
   self->keepalive_seconds = 60;
   self->ping_timeout_seconds = 30;
   self->iq_timeout_seconds = 60;
-  self->handlers = g_ptr_array_new_with_free_func (handler_release);
   self->connect_waiters = g_ptr_array_new ();
-  self->pending_iqs = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, pending_iq_free);
+  _talk_xmpp_session_routing_init (self);
+  _talk_xmpp_session_iq_init (self);
 }

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * TalkRoster over a real TalkXmppSession, TalkXmppRoster and
- * TalkXmppPresence, with a scripted server on the other end of a
- * socketpair (as in tests/xmpp/test-session.c). Every test records the
+ * TalkXmppPresence, with a scripted server (TalkTestPeer) on the other end
+ * of a socketpair, as in tests/xmpp/test-session.c. Every test records the
  * model's items-changed (position, removed, added) and asserts on it.
  *
  * Keeping the roster version across a reconnect needs the stream features
@@ -11,139 +11,15 @@
 
 #include "config.h"
 
-#include <string.h>
-#include <sys/socket.h>
-
 #include "talk-roster.h"
 #include "talk-xmpp.h"
-#include "talk-xmpp-session-private.h"
+#include "talk-test-peer.h"
 #include "talk-test-prosody.h"
 
 #define OWN_BARE "user@example.test"
 #define OWN_FULL "user@example.test/talk"
-#define DOMAIN   "example.test"
 
-#define SERVER_HEADER \
-  "<?xml version='1.0'?><stream:stream xmlns='jabber:client'" \
-  " xmlns:stream='http://etherx.jabber.org/streams' version='1.0'" \
-  " from='" DOMAIN "' id='s1'>"
-
-static gboolean
-set_true_cb (gpointer data)
-{
-  *(gboolean *) data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-#define WAIT_UNTIL(cond)                                                  \
-  G_STMT_START {                                                          \
-    gboolean timed_out_ = FALSE;                                          \
-    guint timeout_id_ = g_timeout_add (30000, set_true_cb, &timed_out_);   \
-    while (!(cond) && !timed_out_)                                        \
-      g_main_context_iteration (NULL, TRUE);                              \
-    if (!timed_out_)                                                      \
-      g_source_remove (timeout_id_);                                      \
-    g_assert_true (cond);                                                 \
-  } G_STMT_END
-
-static void
-run_for (guint ms)
-{
-  gboolean done = FALSE;
-
-  g_timeout_add (ms, set_true_cb, &done);
-  while (!done)
-    g_main_context_iteration (NULL, TRUE);
-}
-
-static void
-store_result_cb (GObject      *source,
-                 GAsyncResult *result,
-                 gpointer      user_data)
-{
-  GAsyncResult **out = user_data;
-
-  g_assert_null (*out);
-  *out = g_object_ref (result);
-}
-
-/* The server side: reads what the session writes with a TalkXmppReader. */
-
-typedef struct
-{
-  GIOStream      *io;
-  TalkXmppReader *reader;
-  GCancellable   *cancellable;
-  GQueue          stanzas;
-  char            buf[4096];
-  gboolean        opened;
-} Peer;
-
-static void peer_read (Peer *peer);
-
-static void
-peer_read_cb (GObject      *source,
-              GAsyncResult *result,
-              gpointer      user_data)
-{
-  Peer *peer = user_data;
-  g_autoptr(GError) error = NULL;
-  TalkXmppReaderEvent event;
-  TalkXmppStanza *element;
-  gssize n;
-
-  n = g_input_stream_read_finish (G_INPUT_STREAM (source), result, &error);
-  if (n <= 0)
-    return;
-
-  g_assert_true (talk_xmpp_reader_feed (peer->reader, peer->buf, n, &error));
-  while ((event = talk_xmpp_reader_pop (peer->reader, &element)) != TALK_XMPP_READER_EVENT_NONE)
-    {
-      if (event == TALK_XMPP_READER_EVENT_STREAM_OPEN)
-        peer->opened = TRUE;
-      if (event == TALK_XMPP_READER_EVENT_STANZA)
-        g_queue_push_tail (&peer->stanzas, g_steal_pointer (&element));
-      g_clear_pointer (&element, talk_xmpp_stanza_unref);
-    }
-
-  peer_read (peer);
-}
-
-static void
-peer_read (Peer *peer)
-{
-  g_input_stream_read_async (g_io_stream_get_input_stream (peer->io), peer->buf,
-                             sizeof peer->buf, G_PRIORITY_DEFAULT, peer->cancellable,
-                             peer_read_cb, peer);
-}
-
-static void
-peer_write (Peer       *peer,
-            const char *text)
-{
-  g_autoptr(GError) error = NULL;
-
-  g_output_stream_write_all (g_io_stream_get_output_stream (peer->io), text, strlen (text),
-                             NULL, NULL, &error);
-  g_assert_no_error (error);
-}
-
-/* Writes @text without blocking the main context (it may be larger than
- * the socket buffer while the session reads on the same thread). */
-static void
-peer_write_big (Peer       *peer,
-                const char *text)
-{
-  g_autoptr(GAsyncResult) result = NULL;
-  g_autoptr(GError) error = NULL;
-
-  g_output_stream_write_all_async (g_io_stream_get_output_stream (peer->io), text, strlen (text),
-                                   G_PRIORITY_DEFAULT, NULL, store_result_cb, &result);
-  WAIT_UNTIL (result != NULL);
-  g_output_stream_write_all_finish (g_io_stream_get_output_stream (peer->io), result, NULL,
-                                    &error);
-  g_assert_no_error (error);
-}
+#define WAIT_UNTIL(cond) TALK_TEST_WAIT_UNTIL (cond, 30000)
 
 typedef struct
 {
@@ -154,7 +30,7 @@ typedef struct
 
 typedef struct
 {
-  Peer              peer;
+  TalkTestPeer     *peer;
   TalkXmppSession  *session;
   TalkXmppRoster   *xmpp_roster;
   TalkXmppPresence *presence;
@@ -217,59 +93,19 @@ assert_changes (Fixture     *f,
 
 #define ASSERT_NO_CHANGES(f) g_assert_cmpuint ((f)->changes->len, ==, 0)
 
-static void
-peer_clear (Peer *peer)
-{
-  if (peer->io == NULL)
-    return;
-
-  g_cancellable_cancel (peer->cancellable);
-  g_io_stream_close (peer->io, NULL, NULL);
-  g_clear_object (&peer->io);
-  g_clear_object (&peer->cancellable);
-  g_clear_object (&peer->reader);
-  g_queue_clear_full (&peer->stanzas, (GDestroyNotify) talk_xmpp_stanza_unref);
-  peer->opened = FALSE;
-}
-
 /* A fresh server end, and the session online over it. */
 static void
 connect_peer (Fixture *f)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GSocket) client_socket = NULL;
-  g_autoptr(GSocket) server_socket = NULL;
-  g_autoptr(GSocketConnection) client_connection = NULL;
-  g_autoptr(TalkXmppStream) stream = NULL;
-  g_autoptr(GAsyncResult) result = NULL;
-  g_autoptr(TalkXmppStanza) header = NULL;
-  g_autoptr(TalkXmppJid) bound_jid = NULL;
-  int fds[2];
+  g_assert_null (f->peer);
+  f->peer = talk_test_peer_new (f->session, OWN_FULL);
+}
 
-  g_assert_cmpint (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), ==, 0);
-  client_socket = g_socket_new_from_fd (fds[0], &error);
-  g_assert_no_error (error);
-  server_socket = g_socket_new_from_fd (fds[1], &error);
-  g_assert_no_error (error);
-  client_connection = g_socket_connection_factory_create_connection (client_socket);
-
-  f->peer.io = G_IO_STREAM (g_socket_connection_factory_create_connection (server_socket));
-  f->peer.reader = talk_xmpp_reader_new ();
-  f->peer.cancellable = g_cancellable_new ();
-  g_queue_init (&f->peer.stanzas);
-  peer_read (&f->peer);
-
-  stream = talk_xmpp_stream_new (G_IO_STREAM (client_connection));
-  talk_xmpp_stream_open_async (stream, DOMAIN, OWN_BARE, NULL, store_result_cb, &result);
-  WAIT_UNTIL (f->peer.opened);
-  peer_write (&f->peer, SERVER_HEADER);
-  WAIT_UNTIL (result != NULL);
-  header = talk_xmpp_stream_open_finish (stream, result, &error);
-  g_assert_no_error (error);
-
-  bound_jid = talk_xmpp_jid_new (OWN_FULL, &error);
-  g_assert_no_error (error);
-  _talk_xmpp_session_adopt_stream (f->session, stream, bound_jid);
+/* The server drops the connection. */
+static void
+drop_peer (Fixture *f)
+{
+  g_clear_pointer (&f->peer, talk_test_peer_free);
 }
 
 static void
@@ -298,27 +134,9 @@ fixture_teardown (Fixture       *f,
   g_clear_object (&f->presence);
   g_clear_object (&f->xmpp_roster);
   g_clear_object (&f->session);
-  peer_clear (&f->peer);
-  run_for (20);
+  drop_peer (f);
+  talk_test_run_for (20);
   g_array_unref (f->changes);
-}
-
-static TalkXmppStanza *
-peer_pop (Fixture *f)
-{
-  WAIT_UNTIL (!g_queue_is_empty (&f->peer.stanzas));
-  return g_queue_pop_head (&f->peer.stanzas);
-}
-
-/* Writes @text and waits until the session has routed it. */
-static void
-deliver (Fixture    *f,
-         const char *text)
-{
-  guint before = f->n_received;
-
-  peer_write (&f->peer, text);
-  WAIT_UNTIL (f->n_received > before);
 }
 
 /* Answers the roster request the session sends with @items (the inside of
@@ -328,7 +146,7 @@ serve_roster (Fixture    *f,
               const char *items,
               const char *ver)
 {
-  g_autoptr(TalkXmppStanza) request = peer_pop (f);
+  g_autoptr(TalkXmppStanza) request = talk_test_peer_expect (f->peer, "iq");
   g_autofree char *reply = NULL;
   TalkXmppStanza *query;
   guint before = f->n_received;
@@ -342,10 +160,25 @@ serve_roster (Fixture    *f,
                            "<query xmlns='jabber:iq:roster'%s%s%s>%s</query></iq>",
                            talk_xmpp_stanza_get_id (request),
                            ver ? " ver='" : "", ver ? ver : "", ver ? "'" : "", items);
-  peer_write_big (&f->peer, reply);
+  talk_test_peer_send_large (f->peer, reply);
   WAIT_UNTIL (f->n_received > before);
   /* The fetch completes from the IQ tracker's callback. */
-  run_for (10);
+  talk_test_run_for (10);
+}
+
+/* Delivers a roster push of @item with @ver (nullable) under the IQ id @id. */
+static void
+deliver_push (Fixture    *f,
+              const char *id,
+              const char *ver,
+              const char *item)
+{
+  g_autofree char *xml = NULL;
+
+  xml = g_strdup_printf ("<iq type='set' id='%s'><query xmlns='jabber:iq:roster'%s%s%s>%s"
+                         "</query></iq>",
+                         id, ver ? " ver='" : "", ver ? ver : "", ver ? "'" : "", item);
+  talk_test_peer_deliver (f->peer, xml);
 }
 
 #define THREE_ITEMS \
@@ -448,32 +281,26 @@ test_push (Fixture       *f,
   bob = contact_at (f, 1);
 
   /* Added: appended */
-  deliver (f, "<iq type='set' id='p1'><query xmlns='jabber:iq:roster' ver='v2'>"
-              "<item jid='dave@example.test' subscription='none' ask='subscribe'/>"
-              "</query></iq>");
+  deliver_push (f, "p1", "v2",
+                "<item jid='dave@example.test' subscription='none' ask='subscribe'/>");
   ASSERT_CHANGES (f, { 3, 0, 1 });
   g_assert_cmpstr (talk_contact_get_jid (contact_at (f, 3)), ==, "dave@example.test");
   g_assert_true (talk_contact_get_ask (contact_at (f, 3)));
   g_assert_cmpstr (talk_roster_get_version (f->roster), ==, "v2");
 
   /* Changed: that row, as removed and added again */
-  deliver (f, "<iq type='set' id='p2'><query xmlns='jabber:iq:roster' ver='v3'>"
-              "<item jid='bob@example.test' name='Bobby' subscription='both'/>"
-              "</query></iq>");
+  deliver_push (f, "p2", "v3", "<item jid='bob@example.test' name='Bobby' subscription='both'/>");
   ASSERT_CHANGES (f, { 1, 1, 1 });
   g_assert_true (contact_at (f, 1) == bob);
   g_assert_cmpstr (talk_contact_get_display_name (bob), ==, "Bobby");
 
   /* The same item again: nothing to tell */
-  deliver (f, "<iq type='set' id='p3'><query xmlns='jabber:iq:roster' ver='v4'>"
-              "<item jid='bob@example.test' name='Bobby' subscription='both'/>"
-              "</query></iq>");
+  deliver_push (f, "p3", "v4", "<item jid='bob@example.test' name='Bobby' subscription='both'/>");
   ASSERT_NO_CHANGES (f);
   g_assert_cmpstr (talk_roster_get_version (f->roster), ==, "v4");
 
   /* Removed: the rows after it move up */
-  deliver (f, "<iq type='set' id='p4'><query xmlns='jabber:iq:roster' ver='v5'>"
-              "<item jid='alice@example.test' subscription='remove'/></query></iq>");
+  deliver_push (f, "p4", "v5", "<item jid='alice@example.test' subscription='remove'/>");
   ASSERT_CHANGES (f, { 0, 1, 0 });
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (f->roster)), ==, 3);
   g_assert_null (talk_roster_lookup (f->roster, "alice@example.test"));
@@ -484,8 +311,7 @@ test_push (Fixture       *f,
   g_assert_true (contact_at (f, 0) == bob);
 
   /* Removing what is not there */
-  deliver (f, "<iq type='set' id='p5'><query xmlns='jabber:iq:roster'>"
-              "<item jid='zoe@example.test' subscription='remove'/></query></iq>");
+  deliver_push (f, "p5", NULL, "<item jid='zoe@example.test' subscription='remove'/>");
   ASSERT_NO_CHANGES (f);
 }
 
@@ -498,10 +324,11 @@ test_push_forged (Fixture       *f,
 
   g_test_expect_message ("talk-xmpp", G_LOG_LEVEL_WARNING,
                          "Dropping a roster push from mallory@evil.example*");
-  deliver (f, "<iq type='set' id='evil' from='mallory@evil.example'>"
-              "<query xmlns='jabber:iq:roster' ver='evil'>"
-              "<item jid='alice@example.test' name='Mallory' subscription='both'/>"
-              "</query></iq>");
+  talk_test_peer_deliver (f->peer,
+                          "<iq type='set' id='evil' from='mallory@evil.example'>"
+                          "<query xmlns='jabber:iq:roster' ver='evil'>"
+                          "<item jid='alice@example.test' name='Mallory' subscription='both'/>"
+                          "</query></iq>");
   g_test_assert_expected_messages ();
 
   ASSERT_NO_CHANGES (f);
@@ -521,24 +348,27 @@ test_presence (Fixture       *f,
   bob = contact_at (f, 1);
 
   /* That row only */
-  deliver (f, "<presence from='bob@example.test/phone'><show>away</show>"
-              "<status>Out</status></presence>");
+  talk_test_peer_deliver (f->peer, "<presence from='bob@example.test/phone'><show>away</show>"
+                                   "<status>Out</status></presence>");
   ASSERT_CHANGES (f, { 1, 1, 1 });
   g_assert_cmpint (talk_contact_get_show (bob), ==, TALK_XMPP_PRESENCE_SHOW_AWAY);
   g_assert_cmpstr (talk_contact_get_status (bob), ==, "Out");
 
   /* The same again changes nothing */
-  deliver (f, "<presence from='bob@example.test/phone'><show>away</show>"
-              "<status>Out</status></presence>");
+  talk_test_peer_deliver (f->peer, "<presence from='bob@example.test/phone'><show>away</show>"
+                                   "<status>Out</status></presence>");
   ASSERT_NO_CHANGES (f);
 
-  deliver (f, "<presence from='bob@example.test/laptop'><priority>5</priority></presence>");
+  talk_test_peer_deliver (f->peer,
+                          "<presence from='bob@example.test/laptop'>"
+                          "<priority>5</priority></presence>");
   ASSERT_CHANGES (f, { 1, 1, 1 });
   g_assert_cmpint (talk_contact_get_show (bob), ==, TALK_XMPP_PRESENCE_SHOW_AVAILABLE);
   g_assert_cmpuint (talk_contact_get_n_resources (bob), ==, 2);
 
   /* From outside the roster: kept apart, not listed */
-  deliver (f, "<presence from='erin@example.test/pc'><show>chat</show></presence>");
+  talk_test_peer_deliver (f->peer,
+                          "<presence from='erin@example.test/pc'><show>chat</show></presence>");
   ASSERT_NO_CHANGES (f);
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (f->roster)), ==, 3);
   g_assert_null (talk_roster_lookup (f->roster, "erin@example.test"));
@@ -547,37 +377,36 @@ test_presence (Fixture       *f,
   g_assert_cmpint (talk_contact_get_show (stranger), ==, TALK_XMPP_PRESENCE_SHOW_CHAT);
 
   /* The account's own other resource, likewise */
-  deliver (f, "<presence from='" OWN_BARE "/phone'/>");
+  talk_test_peer_deliver (f->peer, "<presence from='" OWN_BARE "/phone'/>");
   ASSERT_NO_CHANGES (f);
   own = talk_roster_lookup_unlisted (f->roster, OWN_BARE);
   g_assert_nonnull (own);
-  deliver (f, "<presence type='unavailable' from='" OWN_BARE "/phone'/>");
+  talk_test_peer_deliver (f->peer, "<presence type='unavailable' from='" OWN_BARE "/phone'/>");
   g_assert_null (talk_roster_lookup_unlisted (f->roster, OWN_BARE));
   ASSERT_NO_CHANGES (f);
 
   /* Added to the roster while online: listed with its presence */
-  deliver (f, "<iq type='set' id='p1'><query xmlns='jabber:iq:roster'>"
-              "<item jid='erin@example.test' subscription='both'/></query></iq>");
+  deliver_push (f, "p1", NULL, "<item jid='erin@example.test' subscription='both'/>");
   ASSERT_CHANGES (f, { 3, 0, 1 });
   g_assert_true (contact_at (f, 3) == stranger);
   g_assert_cmpint (talk_contact_get_show (stranger), ==, TALK_XMPP_PRESENCE_SHOW_CHAT);
   g_assert_null (talk_roster_lookup_unlisted (f->roster, "erin@example.test"));
 
   /* …and removed while online: apart again, still online */
-  deliver (f, "<iq type='set' id='p2'><query xmlns='jabber:iq:roster'>"
-              "<item jid='erin@example.test' subscription='remove'/></query></iq>");
+  deliver_push (f, "p2", NULL, "<item jid='erin@example.test' subscription='remove'/>");
   ASSERT_CHANGES (f, { 3, 1, 0 });
   g_assert_true (talk_roster_lookup_unlisted (f->roster, "erin@example.test") == stranger);
 
   /* Unavailable from a resource: that row */
-  deliver (f, "<presence type='unavailable' from='bob@example.test/laptop'/>");
+  talk_test_peer_deliver (f->peer, "<presence type='unavailable' from='bob@example.test/laptop'/>");
   ASSERT_CHANGES (f, { 1, 1, 1 });
   g_assert_cmpint (talk_contact_get_show (bob), ==, TALK_XMPP_PRESENCE_SHOW_AWAY);
 
   /* An error for the contact: shown offline */
-  deliver (f, "<presence type='error' from='bob@example.test'><error type='cancel'>"
-              "<remote-server-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/>"
-              "</error></presence>");
+  talk_test_peer_deliver (f->peer,
+                          "<presence type='error' from='bob@example.test'><error type='cancel'>"
+                          "<remote-server-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/>"
+                          "</error></presence>");
   ASSERT_CHANGES (f, { 1, 1, 1 });
   g_assert_cmpint (talk_contact_get_show (bob), ==, TALK_XMPP_PRESENCE_SHOW_OFFLINE);
 }
@@ -598,12 +427,12 @@ test_offline_and_refetch (Fixture       *f,
   bob = contact_at (f, 1);
   carol = contact_at (f, 2);
 
-  deliver (f, "<presence from='bob@example.test/a'/>");
-  deliver (f, "<presence from='carol@example.test/a'/>");
-  deliver (f, "<presence from='erin@example.test/a'/>");
+  talk_test_peer_deliver (f->peer, "<presence from='bob@example.test/a'/>");
+  talk_test_peer_deliver (f->peer, "<presence from='carol@example.test/a'/>");
+  talk_test_peer_deliver (f->peer, "<presence from='erin@example.test/a'/>");
   ASSERT_CHANGES (f, { 1, 1, 1 }, { 2, 1, 1 });
 
-  peer_clear (&f->peer);
+  drop_peer (f);
   WAIT_UNTIL (f->n_disconnected == 1);
   ASSERT_CHANGES (f, { 1, 2, 2 });
   g_assert_cmpint (talk_contact_get_show (bob), ==, TALK_XMPP_PRESENCE_SHOW_OFFLINE);
@@ -632,7 +461,7 @@ test_offline_quiet (Fixture       *f,
                     gconstpointer  data)
 {
   setup_loaded (f);
-  peer_clear (&f->peer);
+  drop_peer (f);
   WAIT_UNTIL (f->n_disconnected == 1);
   ASSERT_NO_CHANGES (f);
 }
@@ -646,13 +475,13 @@ test_dispose_fetching (Fixture       *f,
   g_autofree char *reply = NULL;
 
   connect_peer (f);
-  request = peer_pop (f);
+  request = talk_test_peer_expect (f->peer, "iq");
   g_clear_object (&f->roster);
 
   reply = g_strdup_printf ("<iq type='result' id='%s'><query xmlns='jabber:iq:roster'>"
                            THREE_ITEMS "</query></iq>", talk_xmpp_stanza_get_id (request));
-  peer_write (&f->peer, reply);
-  run_for (50);
+  talk_test_peer_send (f->peer, reply);
+  talk_test_run_for (50);
   ASSERT_NO_CHANGES (f);
 }
 
@@ -685,7 +514,7 @@ test_large (Fixture       *f,
       for (guint i = chunk; i < chunk + 250; i++)
         g_string_append_printf (burst, "<presence from='c%u@example.test/r'><show>%s</show>"
                                 "</presence>", N_LARGE - 1 - i, i % 2 ? "away" : "dnd");
-      peer_write_big (&f->peer, burst->str);
+      talk_test_peer_send_large (f->peer, burst->str);
       WAIT_UNTIL (f->n_received >= before + 250);
     }
 
@@ -704,15 +533,14 @@ test_large (Fixture       *f,
   g_assert_cmpint (talk_contact_get_show (contact_at (f, 0)), ==, TALK_XMPP_PRESENCE_SHOW_AWAY);
 
   /* A push in the middle of it all touches one row */
-  deliver (f, "<iq type='set' id='p1'><query xmlns='jabber:iq:roster'>"
-              "<item jid='c2500@example.test' name='Middle' subscription='both'/></query></iq>");
+  deliver_push (f, "p1", NULL,
+                "<item jid='c2500@example.test' name='Middle' subscription='both'/>");
   ASSERT_CHANGES (f, { 2500, 1, 1 });
-  deliver (f, "<iq type='set' id='p2'><query xmlns='jabber:iq:roster'>"
-              "<item jid='c10@example.test' subscription='remove'/></query></iq>");
+  deliver_push (f, "p2", NULL, "<item jid='c10@example.test' subscription='remove'/>");
   ASSERT_CHANGES (f, { 10, 1, 0 });
   g_assert_cmpstr (talk_contact_get_display_name (contact_at (f, 2499)), ==, "Middle");
 
-  peer_clear (&f->peer);
+  drop_peer (f);
   WAIT_UNTIL (f->n_disconnected == 1);
   ASSERT_CHANGES (f, { 0, N_LARGE - 1, N_LARGE - 1 });
 
@@ -748,7 +576,7 @@ prosody_connect (TalkXmppSession *session)
   g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(GError) error = NULL;
 
-  talk_xmpp_session_connect_async (session, NULL, store_result_cb, &result);
+  talk_xmpp_session_connect_async (session, NULL, talk_test_store_result_cb, &result);
   g_assert_true (talk_test_wait_for (result_set, &result, 30000));
   g_assert_true (talk_xmpp_session_connect_finish (session, result, &error));
   g_assert_no_error (error);
@@ -760,7 +588,7 @@ prosody_disconnect (TalkXmppSession *session)
   g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(GError) error = NULL;
 
-  talk_xmpp_session_disconnect_async (session, NULL, store_result_cb, &result);
+  talk_xmpp_session_disconnect_async (session, NULL, talk_test_store_result_cb, &result);
   g_assert_true (talk_test_wait_for (result_set, &result, 10000));
   g_assert_true (talk_xmpp_session_disconnect_finish (session, result, &error));
   g_assert_no_error (error);
@@ -775,9 +603,10 @@ roster_change (TalkXmppRoster *roster,
   g_autoptr(GError) error = NULL;
 
   if (name != NULL)
-    talk_xmpp_roster_set_item_async (roster, jid, name, NULL, NULL, store_result_cb, &result);
+    talk_xmpp_roster_set_item_async (roster, jid, name, NULL, NULL, talk_test_store_result_cb,
+                                     &result);
   else
-    talk_xmpp_roster_remove_item_async (roster, jid, NULL, store_result_cb, &result);
+    talk_xmpp_roster_remove_item_async (roster, jid, NULL, talk_test_store_result_cb, &result);
   g_assert_true (talk_test_wait_for (result_set, &result, 10000));
   if (name != NULL)
     g_assert_true (talk_xmpp_roster_set_item_finish (roster, result, &error));
@@ -846,7 +675,7 @@ test_prosody_reconnect (void)
   before = f->n_received;
   prosody_connect (f->session);
   WAIT_UNTIL (f->n_received > before);
-  run_for (100);
+  talk_test_run_for (100);
   ASSERT_NO_CHANGES (f);
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (f->roster)), ==, 2);
   g_assert_cmpstr (talk_roster_get_version (f->roster), ==, version);

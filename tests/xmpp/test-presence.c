@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * TalkXmppPresence against a scripted server over a socketpair, as in
+ * TalkXmppPresence against a scripted server (TalkTestPeer), as in
  * test-session.c: the exact presence we send, and defensive reading of
  * what contacts send (SECURITY.md §1.6).
  */
@@ -8,120 +8,13 @@
 #include "config.h"
 
 #include <string.h>
-#include <sys/socket.h>
 
 #include "talk-xmpp.h"
 #include "talk-xmpp-presence.h"
-#include "talk-xmpp-session-private.h"
+#include "talk-test-peer.h"
 
 #define OWN_BARE "user@example.test"
 #define OWN_FULL "user@example.test/talk"
-#define DOMAIN   "example.test"
-
-#define SERVER_HEADER \
-  "<?xml version='1.0'?><stream:stream xmlns='jabber:client'" \
-  " xmlns:stream='http://etherx.jabber.org/streams' version='1.0'" \
-  " from='" DOMAIN "' id='s1'>"
-
-static gboolean
-set_true_cb (gpointer data)
-{
-  *(gboolean *) data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-#define WAIT_UNTIL(cond)                                                  \
-  G_STMT_START {                                                          \
-    gboolean timed_out_ = FALSE;                                          \
-    guint timeout_id_ = g_timeout_add (5000, set_true_cb, &timed_out_);   \
-    while (!(cond) && !timed_out_)                                        \
-      g_main_context_iteration (NULL, TRUE);                              \
-    if (!timed_out_)                                                      \
-      g_source_remove (timeout_id_);                                      \
-    g_assert_true (cond);                                                 \
-  } G_STMT_END
-
-static void
-run_for (guint ms)
-{
-  gboolean done = FALSE;
-
-  g_timeout_add (ms, set_true_cb, &done);
-  while (!done)
-    g_main_context_iteration (NULL, TRUE);
-}
-
-static void
-store_result_cb (GObject      *source,
-                 GAsyncResult *result,
-                 gpointer      user_data)
-{
-  GAsyncResult **out = user_data;
-
-  g_assert_null (*out);
-  *out = g_object_ref (result);
-}
-
-/* The server side: reads what the session writes with a TalkXmppReader. */
-
-typedef struct
-{
-  GIOStream      *io;
-  TalkXmppReader *reader;
-  GCancellable   *cancellable;
-  GQueue          stanzas;
-  char            buf[4096];
-  gboolean        opened;
-} Peer;
-
-static void peer_read (Peer *peer);
-
-static void
-peer_read_cb (GObject      *source,
-              GAsyncResult *result,
-              gpointer      user_data)
-{
-  Peer *peer = user_data;
-  g_autoptr(GError) error = NULL;
-  TalkXmppReaderEvent event;
-  TalkXmppStanza *element;
-  gssize n;
-
-  n = g_input_stream_read_finish (G_INPUT_STREAM (source), result, &error);
-  if (n <= 0)
-    return;
-
-  g_assert_true (talk_xmpp_reader_feed (peer->reader, peer->buf, n, &error));
-  while ((event = talk_xmpp_reader_pop (peer->reader, &element)) != TALK_XMPP_READER_EVENT_NONE)
-    {
-      if (event == TALK_XMPP_READER_EVENT_STREAM_OPEN)
-        peer->opened = TRUE;
-      if (event == TALK_XMPP_READER_EVENT_STANZA)
-        g_queue_push_tail (&peer->stanzas, g_steal_pointer (&element));
-      g_clear_pointer (&element, talk_xmpp_stanza_unref);
-    }
-
-  peer_read (peer);
-}
-
-static void
-peer_read (Peer *peer)
-{
-  g_input_stream_read_async (g_io_stream_get_input_stream (peer->io), peer->buf,
-                             sizeof peer->buf, G_PRIORITY_DEFAULT, peer->cancellable,
-                             peer_read_cb, peer);
-}
-
-static void
-peer_write (Peer       *peer,
-            const char *text)
-{
-  g_autoptr(GError) error = NULL;
-
-  g_output_stream_write_all (g_io_stream_get_output_stream (peer->io), text, strlen (text),
-                             NULL, NULL, &error);
-  g_assert_no_error (error);
-}
 
 typedef struct
 {
@@ -143,22 +36,13 @@ change_free (gpointer data)
 
 typedef struct
 {
-  Peer              peer;
+  TalkTestPeer     *peer;
   TalkXmppSession  *session;
   TalkXmppPresence *presence;
-  guint             n_received;
   GPtrArray        *changes;   /* Change */
   GPtrArray        *errors;    /* GError, with the JID as message prefix */
   GPtrArray        *events;    /* "kind jid [nick]" strings */
 } Fixture;
-
-static void
-stanza_received_cb (TalkXmppSession *session,
-                    TalkXmppStanza  *stanza,
-                    Fixture         *f)
-{
-  f->n_received++;
-}
 
 static void
 presence_changed_cb (TalkXmppPresence     *presence,
@@ -198,74 +82,25 @@ subscription_request_cb (TalkXmppPresence *presence,
   g_ptr_array_add (f->events, g_strdup_printf ("request %s %s", jid, nick ? nick : "(none)"));
 }
 
+/* "subscribed", "unsubscribed" and "unsubscribe", recorded by name. */
 static void
-subscribed_cb (TalkXmppPresence *presence,
-               const char       *jid,
-               Fixture          *f)
+subscription_event_cb (TalkXmppPresence *presence,
+                       const char       *jid,
+                       Fixture          *f)
 {
-  g_ptr_array_add (f->events, g_strdup_printf ("subscribed %s", jid));
-}
+  GSignalInvocationHint *hint = g_signal_get_invocation_hint (presence);
 
-static void
-unsubscribed_cb (TalkXmppPresence *presence,
-                 const char       *jid,
-                 Fixture          *f)
-{
-  g_ptr_array_add (f->events, g_strdup_printf ("unsubscribed %s", jid));
-}
-
-static void
-unsubscribe_cb (TalkXmppPresence *presence,
-                const char       *jid,
-                Fixture          *f)
-{
-  g_ptr_array_add (f->events, g_strdup_printf ("unsubscribe %s", jid));
+  g_ptr_array_add (f->events, g_strdup_printf ("%s %s", g_signal_name (hint->signal_id), jid));
 }
 
 static void
 fixture_setup (Fixture       *f,
                gconstpointer  data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GSocket) client_socket = NULL;
-  g_autoptr(GSocket) server_socket = NULL;
-  g_autoptr(GSocketConnection) client_connection = NULL;
-  g_autoptr(TalkXmppStream) stream = NULL;
-  g_autoptr(GAsyncResult) result = NULL;
-  g_autoptr(TalkXmppStanza) header = NULL;
-  g_autoptr(TalkXmppJid) jid = NULL;
-  g_autoptr(TalkXmppJid) bound_jid = NULL;
-  int fds[2];
-
-  g_assert_cmpint (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), ==, 0);
-  client_socket = g_socket_new_from_fd (fds[0], &error);
-  g_assert_no_error (error);
-  server_socket = g_socket_new_from_fd (fds[1], &error);
-  g_assert_no_error (error);
-  client_connection = g_socket_connection_factory_create_connection (client_socket);
-
-  f->peer.io = G_IO_STREAM (g_socket_connection_factory_create_connection (server_socket));
-  f->peer.reader = talk_xmpp_reader_new ();
-  f->peer.cancellable = g_cancellable_new ();
-  g_queue_init (&f->peer.stanzas);
-  peer_read (&f->peer);
-
-  stream = talk_xmpp_stream_new (G_IO_STREAM (client_connection));
-  talk_xmpp_stream_open_async (stream, DOMAIN, OWN_BARE, NULL, store_result_cb, &result);
-  WAIT_UNTIL (f->peer.opened);
-  peer_write (&f->peer, SERVER_HEADER);
-  WAIT_UNTIL (result != NULL);
-  header = talk_xmpp_stream_open_finish (stream, result, &error);
-  g_assert_no_error (error);
-
-  jid = talk_xmpp_jid_new (OWN_BARE, &error);
-  g_assert_no_error (error);
-  bound_jid = talk_xmpp_jid_new (OWN_FULL, &error);
-  g_assert_no_error (error);
+  g_autoptr(TalkXmppJid) jid = talk_xmpp_jid_new (OWN_BARE, NULL);
 
   f->session = talk_xmpp_session_new (jid);
   g_object_set (f->session, "keepalive-seconds", 0, "auto-reconnect", FALSE, NULL);
-  g_signal_connect (f->session, "stanza-received", G_CALLBACK (stanza_received_cb), f);
 
   f->presence = talk_xmpp_presence_new (f->session);
   f->changes = g_ptr_array_new_with_free_func (change_free);
@@ -274,11 +109,11 @@ fixture_setup (Fixture       *f,
   g_signal_connect (f->presence, "presence-changed", G_CALLBACK (presence_changed_cb), f);
   g_signal_connect (f->presence, "presence-error", G_CALLBACK (presence_error_cb), f);
   g_signal_connect (f->presence, "subscription-request", G_CALLBACK (subscription_request_cb), f);
-  g_signal_connect (f->presence, "subscribed", G_CALLBACK (subscribed_cb), f);
-  g_signal_connect (f->presence, "unsubscribed", G_CALLBACK (unsubscribed_cb), f);
-  g_signal_connect (f->presence, "unsubscribe", G_CALLBACK (unsubscribe_cb), f);
+  g_signal_connect (f->presence, "subscribed", G_CALLBACK (subscription_event_cb), f);
+  g_signal_connect (f->presence, "unsubscribed", G_CALLBACK (subscription_event_cb), f);
+  g_signal_connect (f->presence, "unsubscribe", G_CALLBACK (subscription_event_cb), f);
 
-  _talk_xmpp_session_adopt_stream (f->session, stream, bound_jid);
+  f->peer = talk_test_peer_new (f->session, OWN_FULL);
 }
 
 static void
@@ -287,34 +122,11 @@ fixture_teardown (Fixture       *f,
 {
   g_clear_object (&f->presence);
   g_clear_object (&f->session);
-  g_cancellable_cancel (f->peer.cancellable);
-  g_io_stream_close (f->peer.io, NULL, NULL);
-  run_for (20);
-  g_clear_object (&f->peer.io);
-  g_clear_object (&f->peer.cancellable);
-  g_clear_object (&f->peer.reader);
-  g_queue_clear_full (&f->peer.stanzas, (GDestroyNotify) talk_xmpp_stanza_unref);
+  g_clear_pointer (&f->peer, talk_test_peer_free);
+  talk_test_run_for (20);
   g_ptr_array_unref (f->changes);
   g_ptr_array_unref (f->errors);
   g_ptr_array_unref (f->events);
-}
-
-static TalkXmppStanza *
-peer_pop (Fixture *f)
-{
-  WAIT_UNTIL (!g_queue_is_empty (&f->peer.stanzas));
-  return g_queue_pop_head (&f->peer.stanzas);
-}
-
-/* Writes @text and waits until the session has routed it. */
-static void
-deliver (Fixture    *f,
-         const char *text)
-{
-  guint before = f->n_received;
-
-  peer_write (&f->peer, text);
-  WAIT_UNTIL (f->n_received > before);
 }
 
 /* Sends our presence and returns what arrived at the server. */
@@ -327,7 +139,7 @@ send_own (Fixture              *f,
   g_autoptr(TalkXmppStanza) sent = NULL;
 
   g_assert_true (talk_xmpp_presence_send_own (f->presence, show, status, priority));
-  sent = peer_pop (f);
+  sent = talk_test_peer_expect (f->peer, "presence");
   return talk_xmpp_stanza_to_string (sent, TALK_XMPP_NS_CLIENT);
 }
 
@@ -481,15 +293,40 @@ test_send_own_offline_session (void)
 
 /* Incoming presence */
 
+/* Delivers <presence from=@from>@payload</presence>; returns the change it
+ * made. */
+static Change *
+deliver_presence (Fixture    *f,
+                  const char *from,
+                  const char *payload)
+{
+  g_autofree char *xml = g_strdup_printf ("<presence from='%s'>%s</presence>", from, payload);
+
+  talk_test_peer_deliver (f->peer, xml);
+  return last_change (f);
+}
+
 static void
 test_incoming (Fixture       *f,
                gconstpointer  data)
 {
+  static const struct {
+    const char           *payload;
+    TalkXmppPresenceShow  show;
+  } shows[] = {
+    { "<show> chat </show>", TALK_XMPP_PRESENCE_SHOW_CHAT },
+    { "<show>away</show>", TALK_XMPP_PRESENCE_SHOW_AWAY },
+    { "<show>xa</show>", TALK_XMPP_PRESENCE_SHOW_XA },
+    /* Values that are not <show/> values */
+    { "<show>sleeping</show>", TALK_XMPP_PRESENCE_SHOW_AVAILABLE },
+    { "<show>offline</show>", TALK_XMPP_PRESENCE_SHOW_AVAILABLE },
+  };
   Change *change;
 
-  deliver (f, "<presence from='Bob@Example.TEST/Phone' to='" OWN_FULL "'>"
-              "<show>dnd</show><status>In a meeting</status><priority>10</priority>"
-              "</presence>");
+  talk_test_peer_deliver (f->peer,
+                          "<presence from='Bob@Example.TEST/Phone' to='" OWN_FULL "'>"
+                          "<show>dnd</show><status>In a meeting</status><priority>10</priority>"
+                          "</presence>");
   change = last_change (f);
   /* Normalised, the resource kept as it was */
   g_assert_cmpstr (change->jid, ==, "bob@example.test/Phone");
@@ -498,37 +335,30 @@ test_incoming (Fixture       *f,
   g_assert_cmpint (change->priority, ==, 10);
 
   /* No <show/>: plain available (RFC 6121 §4.7.2.1) */
-  deliver (f, "<presence from='bob@example.test/laptop'/>");
+  talk_test_peer_deliver (f->peer, "<presence from='bob@example.test/laptop'/>");
   change = last_change (f);
   g_assert_cmpstr (change->jid, ==, "bob@example.test/laptop");
   g_assert_cmpint (change->show, ==, TALK_XMPP_PRESENCE_SHOW_AVAILABLE);
   g_assert_null (change->status);
   g_assert_cmpint (change->priority, ==, 0);
 
-  deliver (f, "<presence from='bob@example.test/laptop'><show> chat </show></presence>");
-  g_assert_cmpint (last_change (f)->show, ==, TALK_XMPP_PRESENCE_SHOW_CHAT);
-  deliver (f, "<presence from='bob@example.test/laptop'><show>away</show></presence>");
-  g_assert_cmpint (last_change (f)->show, ==, TALK_XMPP_PRESENCE_SHOW_AWAY);
-  deliver (f, "<presence from='bob@example.test/laptop'><show>xa</show></presence>");
-  g_assert_cmpint (last_change (f)->show, ==, TALK_XMPP_PRESENCE_SHOW_XA);
-
-  /* Values that are not <show/> values */
-  deliver (f, "<presence from='bob@example.test/laptop'><show>sleeping</show></presence>");
-  g_assert_cmpint (last_change (f)->show, ==, TALK_XMPP_PRESENCE_SHOW_AVAILABLE);
-  deliver (f, "<presence from='bob@example.test/laptop'><show>offline</show></presence>");
-  g_assert_cmpint (last_change (f)->show, ==, TALK_XMPP_PRESENCE_SHOW_AVAILABLE);
-  deliver (f, "<presence from='bob@example.test/laptop'><show/><status></status></presence>");
-  change = last_change (f);
+  for (guint i = 0; i < G_N_ELEMENTS (shows); i++)
+    {
+      change = deliver_presence (f, "bob@example.test/laptop", shows[i].payload);
+      g_assert_cmpint (change->show, ==, shows[i].show);
+    }
+  change = deliver_presence (f, "bob@example.test/laptop", "<show/><status></status>");
   g_assert_cmpint (change->show, ==, TALK_XMPP_PRESENCE_SHOW_AVAILABLE);
   g_assert_null (change->status);
 
   /* From the bare JID */
-  deliver (f, "<presence from='carol@example.test'><show>away</show></presence>");
-  g_assert_cmpstr (last_change (f)->jid, ==, "carol@example.test");
+  change = deliver_presence (f, "carol@example.test", "<show>away</show>");
+  g_assert_cmpstr (change->jid, ==, "carol@example.test");
 
   /* Unavailable: OFFLINE with the status, priority ignored */
-  deliver (f, "<presence type='unavailable' from='Bob@example.test/Phone'>"
-              "<status>Logged out</status><priority>50</priority></presence>");
+  talk_test_peer_deliver (f->peer,
+                          "<presence type='unavailable' from='Bob@example.test/Phone'>"
+                          "<status>Logged out</status><priority>50</priority></presence>");
   change = last_change (f);
   g_assert_cmpstr (change->jid, ==, "bob@example.test/Phone");
   g_assert_cmpint (change->show, ==, TALK_XMPP_PRESENCE_SHOW_OFFLINE);
@@ -545,22 +375,23 @@ test_incoming_dropped (Fixture       *f,
                        gconstpointer  data)
 {
   /* No sender, a sender that is not a JID, a probe, an unknown type */
-  deliver (f, "<presence><show>away</show></presence>");
-  deliver (f, "<presence from='a@b@c/x'/>");
-  deliver (f, "<presence from='@example.test'/>");
-  deliver (f, "<presence type='probe' from='bob@example.test'/>");
-  deliver (f, "<presence type='invisible' from='bob@example.test/x'/>");
+  talk_test_peer_deliver (f->peer, "<presence><show>away</show></presence>");
+  talk_test_peer_deliver (f->peer, "<presence from='a@b@c/x'/>");
+  talk_test_peer_deliver (f->peer, "<presence from='@example.test'/>");
+  talk_test_peer_deliver (f->peer, "<presence type='probe' from='bob@example.test'/>");
+  talk_test_peer_deliver (f->peer, "<presence type='invisible' from='bob@example.test/x'/>");
   /* XEP-0045 occupant presence is not a contact's */
-  deliver (f, "<presence from='room@muc.example.test/bob'>"
-              "<x xmlns='http://jabber.org/protocol/muc#user'>"
-              "<item affiliation='member' role='participant'/></x></presence>");
+  talk_test_peer_deliver (f->peer,
+                          "<presence from='room@muc.example.test/bob'>"
+                          "<x xmlns='http://jabber.org/protocol/muc#user'>"
+                          "<item affiliation='member' role='participant'/></x></presence>");
 
   g_assert_cmpuint (f->changes->len, ==, 0);
   g_assert_cmpuint (f->errors->len, ==, 0);
   g_assert_cmpuint (f->events->len, ==, 0);
 
   /* The session goes on */
-  deliver (f, "<presence from='bob@example.test/x'/>");
+  talk_test_peer_deliver (f->peer, "<presence from='bob@example.test/x'/>");
   g_assert_cmpuint (f->changes->len, ==, 1);
 }
 
@@ -568,48 +399,50 @@ static void
 test_incoming_priority (Fixture       *f,
                         gconstpointer  data)
 {
-  deliver (f, "<presence from='bob@example.test/a'><priority>300</priority></presence>");
-  g_assert_cmpint (last_change (f)->priority, ==, 127);
-  deliver (f, "<presence from='bob@example.test/a'><priority>-300</priority></presence>");
-  g_assert_cmpint (last_change (f)->priority, ==, -128);
-  deliver (f, "<presence from='bob@example.test/a'><priority>high</priority></presence>");
-  g_assert_cmpint (last_change (f)->priority, ==, 0);
-  deliver (f, "<presence from='bob@example.test/a'><priority> -5 </priority></presence>");
-  g_assert_cmpint (last_change (f)->priority, ==, -5);
-  deliver (f, "<presence from='bob@example.test/a'><priority></priority></presence>");
-  g_assert_cmpint (last_change (f)->priority, ==, 0);
+  static const struct {
+    const char *payload;
+    int         priority;
+  } cases[] = {
+    { "<priority>300</priority>", 127 },
+    { "<priority>-300</priority>", -128 },
+    { "<priority>high</priority>", 0 },
+    { "<priority> -5 </priority>", -5 },
+    { "<priority></priority>", 0 },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    g_assert_cmpint (deliver_presence (f, "bob@example.test/a", cases[i].payload)->priority, ==,
+                     cases[i].priority);
 }
 
 static void
 test_incoming_status (Fixture       *f,
                       gconstpointer  data)
 {
-  g_autoptr(GString) text = g_string_new ("<presence from='bob@example.test/a'><status>");
+  g_autoptr(GString) text = g_string_new ("<status>");
   Change *change;
 
   /* 2,000 two-byte characters: cut to 1,024 characters, still UTF-8 */
   for (guint i = 0; i < 2000; i++)
     g_string_append (text, "\xc3\xa9");
-  g_string_append (text, "</status></presence>");
-  deliver (f, text->str);
+  g_string_append (text, "</status>");
 
-  change = last_change (f);
+  change = deliver_presence (f, "bob@example.test/a", text->str);
   g_assert_true (g_utf8_validate (change->status, -1, NULL));
   g_assert_cmpint (g_utf8_strlen (change->status, -1), ==, TALK_XMPP_PRESENCE_MAX_STATUS_CHARS);
   g_assert_cmpuint (strlen (change->status), ==, 2 * TALK_XMPP_PRESENCE_MAX_STATUS_CHARS);
 
   /* Markup stays text */
-  deliver (f, "<presence from='bob@example.test/a'><status>&lt;b&gt;hi&lt;/b&gt;</status>"
-              "</presence>");
-  g_assert_cmpstr (last_change (f)->status, ==, "<b>hi</b>");
+  change = deliver_presence (f, "bob@example.test/a", "<status>&lt;b&gt;hi&lt;/b&gt;</status>");
+  g_assert_cmpstr (change->status, ==, "<b>hi</b>");
 
   /* Exactly at the limit: kept whole */
-  g_string_assign (text, "<presence from='bob@example.test/a'><status>");
+  g_string_assign (text, "<status>");
   for (guint i = 0; i < TALK_XMPP_PRESENCE_MAX_STATUS_CHARS; i++)
     g_string_append_c (text, 'x');
-  g_string_append (text, "</status></presence>");
-  deliver (f, text->str);
-  g_assert_cmpuint (strlen (last_change (f)->status), ==, TALK_XMPP_PRESENCE_MAX_STATUS_CHARS);
+  g_string_append (text, "</status>");
+  change = deliver_presence (f, "bob@example.test/a", text->str);
+  g_assert_cmpuint (strlen (change->status), ==, TALK_XMPP_PRESENCE_MAX_STATUS_CHARS);
 }
 
 static void
@@ -618,16 +451,17 @@ test_incoming_error (Fixture       *f,
 {
   GError *error;
 
-  deliver (f, "<presence type='error' from='bob@far.example'>"
-              "<error type='cancel'><remote-server-not-found"
-              " xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></presence>");
+  talk_test_peer_deliver (f->peer,
+                          "<presence type='error' from='bob@far.example'>"
+                          "<error type='cancel'><remote-server-not-found"
+                          " xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></presence>");
   g_assert_cmpuint (f->errors->len, ==, 1);
   error = g_ptr_array_index (f->errors, 0);
   g_assert_error (error, TALK_XMPP_STANZA_ERROR, TALK_XMPP_STANZA_ERROR_REMOTE_SERVER_NOT_FOUND);
   g_assert_true (g_str_has_prefix (error->message, "bob@far.example: "));
 
   /* An error without an <error/> inside still says so */
-  deliver (f, "<presence type='error' from='carol@far.example'/>");
+  talk_test_peer_deliver (f->peer, "<presence type='error' from='carol@far.example'/>");
   g_assert_cmpuint (f->errors->len, ==, 2);
   error = g_ptr_array_index (f->errors, 1);
   g_assert_error (error, TALK_XMPP_STANZA_ERROR, TALK_XMPP_STANZA_ERROR_UNDEFINED_CONDITION);
@@ -644,19 +478,21 @@ test_subscription_request (Fixture       *f,
   g_autoptr(GString) long_nick = g_string_new (NULL);
 
   /* XEP-0172 §4.1: the nick comes along as a hint */
-  deliver (f, "<presence type='subscribe' from='Romeo@Montague.example/orchard'>"
-              "<nick xmlns='http://jabber.org/protocol/nick'>Romeo</nick></presence>");
-  deliver (f, "<presence type='subscribe' from='nurse@capulet.example'/>");
-  deliver (f, "<presence type='subscribe' from='tybalt@capulet.example'>"
-              "<nick xmlns='http://jabber.org/protocol/nick'></nick>"
-              "<nick>not in the nick namespace</nick></presence>");
+  talk_test_peer_deliver (f->peer,
+                          "<presence type='subscribe' from='Romeo@Montague.example/orchard'>"
+                          "<nick xmlns='http://jabber.org/protocol/nick'>Romeo</nick></presence>");
+  talk_test_peer_deliver (f->peer, "<presence type='subscribe' from='nurse@capulet.example'/>");
+  talk_test_peer_deliver (f->peer,
+                          "<presence type='subscribe' from='tybalt@capulet.example'>"
+                          "<nick xmlns='http://jabber.org/protocol/nick'></nick>"
+                          "<nick>not in the nick namespace</nick></presence>");
   /* A "nickname" of 300 characters is cut */
   g_string_append (long_nick, "<presence type='subscribe' from='paris@verona.example'>"
                               "<nick xmlns='http://jabber.org/protocol/nick'>");
   for (guint i = 0; i < 300; i++)
     g_string_append_c (long_nick, 'p');
   g_string_append (long_nick, "</nick></presence>");
-  deliver (f, long_nick->str);
+  talk_test_peer_deliver (f->peer, long_nick->str);
 
   g_assert_cmpuint (f->events->len, ==, 4);
   g_assert_cmpuint (strlen (g_ptr_array_index (f->events, 3)), ==,
@@ -672,9 +508,10 @@ static void
 test_subscription_replies (Fixture       *f,
                            gconstpointer  data)
 {
-  deliver (f, "<presence type='subscribed' from='juliet@capulet.example'/>");
-  deliver (f, "<presence type='unsubscribed' from='Juliet@capulet.example/balcony'/>");
-  deliver (f, "<presence type='unsubscribe' from='juliet@capulet.example'/>");
+  talk_test_peer_deliver (f->peer, "<presence type='subscribed' from='juliet@capulet.example'/>");
+  talk_test_peer_deliver (f->peer,
+                          "<presence type='unsubscribed' from='Juliet@capulet.example/balcony'/>");
+  talk_test_peer_deliver (f->peer, "<presence type='unsubscribe' from='juliet@capulet.example'/>");
 
   g_assert_cmpuint (f->events->len, ==, 3);
   g_assert_cmpstr (g_ptr_array_index (f->events, 0), ==, "subscribed juliet@capulet.example");
@@ -706,15 +543,15 @@ test_subscription_send (Fixture       *f,
       /* To the bare JID, normalised, whatever was given */
       g_assert_true (cases[i].func (f->presence, "Juliet@Capulet.example/balcony", &error));
       g_assert_no_error (error);
-      sent = peer_pop (f);
+      sent = talk_test_peer_expect (f->peer, "presence");
       xml = talk_xmpp_stanza_to_string (sent, TALK_XMPP_NS_CLIENT);
       g_assert_cmpstr (xml, ==, cases[i].expected);
     }
 
   g_assert_false (talk_xmpp_presence_approve (f->presence, "not a jid@@", &error));
   g_assert_error (error, TALK_XMPP_ERROR, TALK_XMPP_ERROR_INVALID_JID);
-  run_for (20);
-  g_assert_true (g_queue_is_empty (&f->peer.stanzas));
+  talk_test_run_for (20);
+  g_assert_cmpuint (talk_test_peer_get_n_pending (f->peer), ==, 0);
 }
 
 static void
@@ -722,7 +559,7 @@ test_dispose (Fixture       *f,
               gconstpointer  data)
 {
   g_clear_object (&f->presence);
-  deliver (f, "<presence from='bob@example.test/x'/>");
+  talk_test_peer_deliver (f->peer, "<presence from='bob@example.test/x'/>");
   g_assert_cmpuint (f->changes->len, ==, 0);
 }
 

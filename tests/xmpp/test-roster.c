@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * TalkXmppRoster against a scripted server over a socketpair, as in
+ * TalkXmppRoster against a scripted server (TalkTestPeer), as in
  * test-session.c: fetching, pushes from the own account and from anyone
  * else (SECURITY.md §1.1), and the requests that change the roster.
  *
@@ -11,126 +11,20 @@
 
 #include "config.h"
 
-#include <string.h>
-#include <sys/socket.h>
-
 #include "talk-xmpp.h"
 #include "talk-xmpp-roster.h"
-#include "talk-xmpp-session-private.h"
+#include "talk-test-peer.h"
 #include "talk-test-prosody.h"
 
 #define OWN_BARE "user@example.test"
 #define OWN_FULL "user@example.test/talk"
 #define DOMAIN   "example.test"
 
-#define SERVER_HEADER \
-  "<?xml version='1.0'?><stream:stream xmlns='jabber:client'" \
-  " xmlns:stream='http://etherx.jabber.org/streams' version='1.0'" \
-  " from='" DOMAIN "' id='s1'>"
-
-static gboolean
-set_true_cb (gpointer data)
-{
-  *(gboolean *) data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-#define WAIT_UNTIL(cond)                                                  \
-  G_STMT_START {                                                          \
-    gboolean timed_out_ = FALSE;                                          \
-    guint timeout_id_ = g_timeout_add (5000, set_true_cb, &timed_out_);   \
-    while (!(cond) && !timed_out_)                                        \
-      g_main_context_iteration (NULL, TRUE);                              \
-    if (!timed_out_)                                                      \
-      g_source_remove (timeout_id_);                                      \
-    g_assert_true (cond);                                                 \
-  } G_STMT_END
-
-static void
-run_for (guint ms)
-{
-  gboolean done = FALSE;
-
-  g_timeout_add (ms, set_true_cb, &done);
-  while (!done)
-    g_main_context_iteration (NULL, TRUE);
-}
-
-static void
-store_result_cb (GObject      *source,
-                 GAsyncResult *result,
-                 gpointer      user_data)
-{
-  GAsyncResult **out = user_data;
-
-  g_assert_null (*out);
-  *out = g_object_ref (result);
-}
-
-/* The server side: reads what the session writes with a TalkXmppReader. */
+#define WAIT_UNTIL(cond) TALK_TEST_WAIT_UNTIL (cond, 5000)
 
 typedef struct
 {
-  GIOStream      *io;
-  TalkXmppReader *reader;
-  GCancellable   *cancellable;
-  GQueue          stanzas;
-  char            buf[4096];
-  gboolean        opened;
-} Peer;
-
-static void peer_read (Peer *peer);
-
-static void
-peer_read_cb (GObject      *source,
-              GAsyncResult *result,
-              gpointer      user_data)
-{
-  Peer *peer = user_data;
-  g_autoptr(GError) error = NULL;
-  TalkXmppReaderEvent event;
-  TalkXmppStanza *element;
-  gssize n;
-
-  n = g_input_stream_read_finish (G_INPUT_STREAM (source), result, &error);
-  if (n <= 0)
-    return;
-
-  g_assert_true (talk_xmpp_reader_feed (peer->reader, peer->buf, n, &error));
-  while ((event = talk_xmpp_reader_pop (peer->reader, &element)) != TALK_XMPP_READER_EVENT_NONE)
-    {
-      if (event == TALK_XMPP_READER_EVENT_STREAM_OPEN)
-        peer->opened = TRUE;
-      if (event == TALK_XMPP_READER_EVENT_STANZA)
-        g_queue_push_tail (&peer->stanzas, g_steal_pointer (&element));
-      g_clear_pointer (&element, talk_xmpp_stanza_unref);
-    }
-
-  peer_read (peer);
-}
-
-static void
-peer_read (Peer *peer)
-{
-  g_input_stream_read_async (g_io_stream_get_input_stream (peer->io), peer->buf,
-                             sizeof peer->buf, G_PRIORITY_DEFAULT, peer->cancellable,
-                             peer_read_cb, peer);
-}
-
-static void
-peer_write (Peer       *peer,
-            const char *text)
-{
-  g_autoptr(GError) error = NULL;
-
-  g_output_stream_write_all (g_io_stream_get_output_stream (peer->io), text, strlen (text),
-                             NULL, NULL, &error);
-  g_assert_no_error (error);
-}
-
-typedef struct
-{
-  Peer             peer;
+  TalkTestPeer    *peer;
   TalkXmppSession *session;
   TalkXmppRoster  *roster;
   GPtrArray       *updated;   /* TalkXmppRosterItem */
@@ -170,42 +64,7 @@ static void
 fixture_setup (Fixture       *f,
                gconstpointer  data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GSocket) client_socket = NULL;
-  g_autoptr(GSocket) server_socket = NULL;
-  g_autoptr(GSocketConnection) client_connection = NULL;
-  g_autoptr(TalkXmppStream) stream = NULL;
-  g_autoptr(GAsyncResult) result = NULL;
-  g_autoptr(TalkXmppStanza) header = NULL;
-  g_autoptr(TalkXmppJid) jid = NULL;
-  g_autoptr(TalkXmppJid) bound_jid = NULL;
-  int fds[2];
-
-  g_assert_cmpint (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), ==, 0);
-  client_socket = g_socket_new_from_fd (fds[0], &error);
-  g_assert_no_error (error);
-  server_socket = g_socket_new_from_fd (fds[1], &error);
-  g_assert_no_error (error);
-  client_connection = g_socket_connection_factory_create_connection (client_socket);
-
-  f->peer.io = G_IO_STREAM (g_socket_connection_factory_create_connection (server_socket));
-  f->peer.reader = talk_xmpp_reader_new ();
-  f->peer.cancellable = g_cancellable_new ();
-  g_queue_init (&f->peer.stanzas);
-  peer_read (&f->peer);
-
-  stream = talk_xmpp_stream_new (G_IO_STREAM (client_connection));
-  talk_xmpp_stream_open_async (stream, DOMAIN, OWN_BARE, NULL, store_result_cb, &result);
-  WAIT_UNTIL (f->peer.opened);
-  peer_write (&f->peer, SERVER_HEADER);
-  WAIT_UNTIL (result != NULL);
-  header = talk_xmpp_stream_open_finish (stream, result, &error);
-  g_assert_no_error (error);
-
-  jid = talk_xmpp_jid_new (OWN_BARE, &error);
-  g_assert_no_error (error);
-  bound_jid = talk_xmpp_jid_new (OWN_FULL, &error);
-  g_assert_no_error (error);
+  g_autoptr(TalkXmppJid) jid = talk_xmpp_jid_new (OWN_BARE, NULL);
 
   f->session = talk_xmpp_session_new (jid);
   g_object_set (f->session, "keepalive-seconds", 0, "auto-reconnect", FALSE, NULL);
@@ -218,7 +77,7 @@ fixture_setup (Fixture       *f,
   g_signal_connect (f->roster, "item-removed", G_CALLBACK (item_removed_cb), f);
   g_signal_connect (f->roster, "version-changed", G_CALLBACK (version_changed_cb), f);
 
-  _talk_xmpp_session_adopt_stream (f->session, stream, bound_jid);
+  f->peer = talk_test_peer_new (f->session, OWN_FULL);
 }
 
 static void
@@ -227,24 +86,12 @@ fixture_teardown (Fixture       *f,
 {
   g_clear_object (&f->roster);
   g_clear_object (&f->session);
-  g_cancellable_cancel (f->peer.cancellable);
-  g_io_stream_close (f->peer.io, NULL, NULL);
-  run_for (20);
-  g_clear_object (&f->peer.io);
-  g_clear_object (&f->peer.cancellable);
-  g_clear_object (&f->peer.reader);
-  g_queue_clear_full (&f->peer.stanzas, (GDestroyNotify) talk_xmpp_stanza_unref);
+  g_clear_pointer (&f->peer, talk_test_peer_free);
+  talk_test_run_for (20);
   g_ptr_array_unref (f->updated);
   g_ptr_array_unref (f->removed);
   g_ptr_array_unref (f->versions);
   g_string_free (f->order, TRUE);
-}
-
-static TalkXmppStanza *
-peer_pop (Fixture *f)
-{
-  WAIT_UNTIL (!g_queue_is_empty (&f->peer.stanzas));
-  return g_queue_pop_head (&f->peer.stanzas);
 }
 
 /* @stanza serialised without its random id. */
@@ -255,6 +102,16 @@ to_string_without_id (TalkXmppStanza *stanza)
 
   talk_xmpp_stanza_set_attribute (copy, "id", NULL);
   return talk_xmpp_stanza_to_string (copy, TALK_XMPP_NS_CLIENT);
+}
+
+/* Starts a fetch with @ver (nullable) and returns the request it sent. */
+static TalkXmppStanza *
+start_fetch (Fixture       *f,
+             const char    *ver,
+             GAsyncResult **result)
+{
+  talk_xmpp_roster_fetch_async (f->roster, ver, NULL, talk_test_store_result_cb, result);
+  return talk_test_peer_expect (f->peer, "iq");
 }
 
 /* Delivers a roster push with @from (nullable) and @query, and returns
@@ -272,10 +129,9 @@ push (Fixture    *f,
                             from, query);
   else
     text = g_strdup_printf ("<iq type='set' id='push1' to='" OWN_FULL "'>%s</iq>", query);
-  peer_write (&f->peer, text);
+  talk_test_peer_send (f->peer, text);
 
-  reply = peer_pop (f);
-  g_assert_true (talk_xmpp_stanza_is (reply, "iq", TALK_XMPP_NS_CLIENT));
+  reply = talk_test_peer_expect (f->peer, "iq");
   g_assert_cmpstr (talk_xmpp_stanza_get_id (reply), ==, "push1");
   g_assert_cmpstr (talk_xmpp_stanza_get_to (reply), ==, from);
   return g_steal_pointer (&reply);
@@ -368,30 +224,27 @@ test_fetch_unversioned (Fixture       *f,
   g_autoptr(GPtrArray) items = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *xml = NULL;
-  g_autofree char *reply = NULL;
   g_autofree char *ver = NULL;
   TalkXmppRosterItem *item;
 
   /* No <ver/> in the stream features: no 'ver', even with one held. */
   g_assert_false (talk_xmpp_roster_get_versioning_supported (f->roster));
-  talk_xmpp_roster_fetch_async (f->roster, "old-version", NULL, store_result_cb, &result);
-
-  request = peer_pop (f);
+  request = start_fetch (f, "old-version", &result);
   xml = to_string_without_id (request);
   g_assert_cmpstr (xml, ==, "<iq type='get'><query xmlns='jabber:iq:roster'/></iq>");
 
-  reply = g_strdup_printf (
-    "<iq type='result' id='%s' to='" OWN_FULL "'><query xmlns='jabber:iq:roster'>"
-    "<item jid='alice@example.test' name='Alice' subscription='both'>"
-    "<group>Friends</group><group>Work</group><group>Friends</group></item>"
-    "<item jid='Bob@Example.test' subscription='none' ask='subscribe'/>"
-    "<item jid='not a jid@@' subscription='both'/>"
-    "<item jid='carol@example.test' subscription='bogus'/>"
-    "<item jid='dave@example.test' subscription='remove'/>"
-    "<item jid='eve@example.test' subscription='from'/>"
-    "<item jid='alice@example.test' name='Alice Smith' subscription='to'/>"
-    "</query></iq>", talk_xmpp_stanza_get_id (request));
-  peer_write (&f->peer, reply);
+  talk_test_peer_sendf (f->peer,
+                        "<iq type='result' id='%s' to='" OWN_FULL "'>"
+                        "<query xmlns='jabber:iq:roster'>"
+                        "<item jid='alice@example.test' name='Alice' subscription='both'>"
+                        "<group>Friends</group><group>Work</group><group>Friends</group></item>"
+                        "<item jid='Bob@Example.test' subscription='none' ask='subscribe'/>"
+                        "<item jid='not a jid@@' subscription='both'/>"
+                        "<item jid='carol@example.test' subscription='bogus'/>"
+                        "<item jid='dave@example.test' subscription='remove'/>"
+                        "<item jid='eve@example.test' subscription='from'/>"
+                        "<item jid='alice@example.test' name='Alice Smith' subscription='to'/>"
+                        "</query></iq>", talk_xmpp_stanza_get_id (request));
   WAIT_UNTIL (result != NULL);
 
   g_assert_true (talk_xmpp_roster_fetch_finish (f->roster, result, &items, &ver, &error));
@@ -431,19 +284,16 @@ test_fetch_groups (Fixture       *f,
   g_autoptr(TalkXmppStanza) request = NULL;
   g_autoptr(GPtrArray) items = NULL;
   g_autoptr(GError) error = NULL;
-  g_autofree char *reply = NULL;
 
-  talk_xmpp_roster_fetch_async (f->roster, NULL, NULL, store_result_cb, &result);
-  request = peer_pop (f);
+  request = start_fetch (f, NULL, &result);
   g_assert_null (talk_xmpp_stanza_get_attribute (
     talk_xmpp_stanza_get_child (request, "query", TALK_XMPP_NS_ROSTER), "ver"));
 
-  reply = g_strdup_printf (
-    "<iq type='result' id='%s'><query xmlns='jabber:iq:roster' ver='v7'>"
-    "<item jid='alice@example.test'><group>Work</group><group></group>"
-    "<group>Friends</group><group>Work</group></item></query></iq>",
-    talk_xmpp_stanza_get_id (request));
-  peer_write (&f->peer, reply);
+  talk_test_peer_sendf (f->peer,
+                        "<iq type='result' id='%s'><query xmlns='jabber:iq:roster' ver='v7'>"
+                        "<item jid='alice@example.test'><group>Work</group><group></group>"
+                        "<group>Friends</group><group>Work</group></item></query></iq>",
+                        talk_xmpp_stanza_get_id (request));
   WAIT_UNTIL (result != NULL);
 
   g_assert_true (talk_xmpp_roster_fetch_finish (f->roster, result, &items, NULL, &error));
@@ -462,14 +312,11 @@ test_fetch_server_version (Fixture       *f,
   g_autoptr(TalkXmppStanza) request = NULL;
   g_autoptr(GPtrArray) items = NULL;
   g_autoptr(GError) error = NULL;
-  g_autofree char *reply = NULL;
   g_autofree char *ver = NULL;
 
-  talk_xmpp_roster_fetch_async (f->roster, NULL, NULL, store_result_cb, &result);
-  request = peer_pop (f);
-  reply = g_strdup_printf ("<iq type='result' id='%s'><query xmlns='jabber:iq:roster'"
-                           " ver='ver14'/></iq>", talk_xmpp_stanza_get_id (request));
-  peer_write (&f->peer, reply);
+  request = start_fetch (f, NULL, &result);
+  talk_test_peer_sendf (f->peer, "<iq type='result' id='%s'><query xmlns='jabber:iq:roster'"
+                                 " ver='ver14'/></iq>", talk_xmpp_stanza_get_id (request));
   WAIT_UNTIL (result != NULL);
 
   g_assert_true (talk_xmpp_roster_fetch_finish (f->roster, result, &items, &ver, &error));
@@ -489,13 +336,10 @@ test_fetch_empty_result (Fixture       *f,
   g_autoptr(TalkXmppStanza) request = NULL;
   g_autoptr(GPtrArray) items = NULL;
   g_autoptr(GError) error = NULL;
-  g_autofree char *reply = NULL;
   g_autofree char *ver = NULL;
 
-  talk_xmpp_roster_fetch_async (f->roster, "v1", NULL, store_result_cb, &result);
-  request = peer_pop (f);
-  reply = g_strdup_printf ("<iq type='result' id='%s'/>", talk_xmpp_stanza_get_id (request));
-  peer_write (&f->peer, reply);
+  request = start_fetch (f, "v1", &result);
+  talk_test_peer_sendf (f->peer, "<iq type='result' id='%s'/>", talk_xmpp_stanza_get_id (request));
   WAIT_UNTIL (result != NULL);
 
   g_assert_true (talk_xmpp_roster_fetch_finish (f->roster, result, &items, &ver, &error));
@@ -513,14 +357,11 @@ test_fetch_error (Fixture       *f,
   g_autoptr(TalkXmppStanza) request = NULL;
   g_autoptr(GPtrArray) items = NULL;
   g_autoptr(GError) error = NULL;
-  g_autofree char *reply = NULL;
 
-  talk_xmpp_roster_fetch_async (f->roster, NULL, NULL, store_result_cb, &result);
-  request = peer_pop (f);
-  reply = g_strdup_printf ("<iq type='error' id='%s'><error type='wait'>"
-                           "<resource-constraint xmlns='" TALK_XMPP_NS_STANZAS "'/>"
-                           "</error></iq>", talk_xmpp_stanza_get_id (request));
-  peer_write (&f->peer, reply);
+  request = start_fetch (f, NULL, &result);
+  talk_test_peer_sendf (f->peer, "<iq type='error' id='%s'><error type='wait'>"
+                                 "<resource-constraint xmlns='" TALK_XMPP_NS_STANZAS "'/>"
+                                 "</error></iq>", talk_xmpp_stanza_get_id (request));
   WAIT_UNTIL (result != NULL);
 
   g_assert_false (talk_xmpp_roster_fetch_finish (f->roster, result, &items, NULL, &error));
@@ -537,26 +378,21 @@ test_fetch_forged_reply (Fixture       *f,
   g_autoptr(TalkXmppStanza) request = NULL;
   g_autoptr(GPtrArray) items = NULL;
   g_autoptr(GError) error = NULL;
-  g_autofree char *forged = NULL;
-  g_autofree char *real = NULL;
 
-  talk_xmpp_roster_fetch_async (f->roster, NULL, NULL, store_result_cb, &result);
-  request = peer_pop (f);
+  request = start_fetch (f, NULL, &result);
 
-  forged = g_strdup_printf ("<iq type='result' id='%s' from='mallory@evil.example'>"
-                            "<query xmlns='jabber:iq:roster'><item jid='mallory@evil.example'"
-                            " name='Your bank' subscription='both'/></query></iq>",
-                            talk_xmpp_stanza_get_id (request));
+  talk_test_peer_sendf (f->peer, "<iq type='result' id='%s' from='mallory@evil.example'>"
+                                 "<query xmlns='jabber:iq:roster'><item jid='mallory@evil.example'"
+                                 " name='Your bank' subscription='both'/></query></iq>",
+                                 talk_xmpp_stanza_get_id (request));
   g_test_expect_message ("talk-xmpp", G_LOG_LEVEL_WARNING, "Ignoring IQ reply from mallory*");
-  peer_write (&f->peer, forged);
-  run_for (50);
+  talk_test_run_for (50);
   g_test_assert_expected_messages ();
   g_assert_null (result);
 
-  real = g_strdup_printf ("<iq type='result' id='%s' from='" OWN_BARE "'>"
-                          "<query xmlns='jabber:iq:roster'/></iq>",
-                          talk_xmpp_stanza_get_id (request));
-  peer_write (&f->peer, real);
+  talk_test_peer_sendf (f->peer, "<iq type='result' id='%s' from='" OWN_BARE "'>"
+                                 "<query xmlns='jabber:iq:roster'/></iq>",
+                                 talk_xmpp_stanza_get_id (request));
   WAIT_UNTIL (result != NULL);
   g_assert_true (talk_xmpp_roster_fetch_finish (f->roster, result, &items, NULL, &error));
   g_assert_no_error (error);
@@ -572,7 +408,7 @@ test_fetch_offline (void)
   g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(GError) error = NULL;
 
-  talk_xmpp_roster_fetch_async (roster, NULL, NULL, store_result_cb, &result);
+  talk_xmpp_roster_fetch_async (roster, NULL, NULL, talk_test_store_result_cb, &result);
   WAIT_UNTIL (result != NULL);
   g_assert_false (talk_xmpp_roster_fetch_finish (roster, result, NULL, NULL, &error));
   g_assert_error (error, TALK_XMPP_ERROR, TALK_XMPP_ERROR_NOT_CONNECTED);
@@ -736,9 +572,9 @@ test_roster_get (Fixture       *f,
 {
   g_autoptr(TalkXmppStanza) reply = NULL;
 
-  peer_write (&f->peer, "<iq type='get' id='g1' from='" OWN_BARE "'>"
-                        "<query xmlns='jabber:iq:roster'/></iq>");
-  reply = peer_pop (f);
+  talk_test_peer_send (f->peer, "<iq type='get' id='g1' from='" OWN_BARE "'>"
+                                "<query xmlns='jabber:iq:roster'/></iq>");
+  reply = talk_test_peer_expect (f->peer, "iq");
   g_assert_cmpstr (talk_xmpp_stanza_get_id (reply), ==, "g1");
   assert_error_reply (reply, "service-unavailable");
   g_assert_cmpuint (f->updated->len, ==, 0);
@@ -755,11 +591,10 @@ test_set_item (Fixture       *f,
   g_autoptr(TalkXmppStanza) request = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *xml = NULL;
-  g_autofree char *reply = NULL;
 
   talk_xmpp_roster_set_item_async (f->roster, "Alice@Example.TEST", "Alice <3", groups,
-                                   NULL, store_result_cb, &result);
-  request = peer_pop (f);
+                                   NULL, talk_test_store_result_cb, &result);
+  request = talk_test_peer_expect (f->peer, "iq");
   xml = to_string_without_id (request);
   /* RFC 6121 §2.3.2: no 'subscription', no 'ask'; groups unique */
   g_assert_cmpstr (xml, ==,
@@ -767,8 +602,7 @@ test_set_item (Fixture       *f,
                    "<item jid='alice@example.test' name='Alice &lt;3'>"
                    "<group>Friends</group><group>Work</group></item></query></iq>");
 
-  reply = g_strdup_printf ("<iq type='result' id='%s'/>", talk_xmpp_stanza_get_id (request));
-  peer_write (&f->peer, reply);
+  talk_test_peer_sendf (f->peer, "<iq type='result' id='%s'/>", talk_xmpp_stanza_get_id (request));
   WAIT_UNTIL (result != NULL);
   g_assert_true (talk_xmpp_roster_set_item_finish (f->roster, result, &error));
   g_assert_no_error (error);
@@ -782,21 +616,19 @@ test_set_item_no_name (Fixture       *f,
   g_autoptr(TalkXmppStanza) request = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *xml = NULL;
-  g_autofree char *reply = NULL;
 
   talk_xmpp_roster_set_item_async (f->roster, "bob@example.test", "", NULL,
-                                   NULL, store_result_cb, &result);
-  request = peer_pop (f);
+                                   NULL, talk_test_store_result_cb, &result);
+  request = talk_test_peer_expect (f->peer, "iq");
   xml = to_string_without_id (request);
   g_assert_cmpstr (xml, ==,
                    "<iq type='set'><query xmlns='jabber:iq:roster'>"
                    "<item jid='bob@example.test'/></query></iq>");
 
   /* RFC 6121 §2.3.3: the server may refuse */
-  reply = g_strdup_printf ("<iq type='error' id='%s'><error type='modify'>"
-                           "<not-acceptable xmlns='" TALK_XMPP_NS_STANZAS "'/></error></iq>",
-                           talk_xmpp_stanza_get_id (request));
-  peer_write (&f->peer, reply);
+  talk_test_peer_sendf (f->peer, "<iq type='error' id='%s'><error type='modify'>"
+                                 "<not-acceptable xmlns='" TALK_XMPP_NS_STANZAS "'/></error></iq>",
+                                 talk_xmpp_stanza_get_id (request));
   WAIT_UNTIL (result != NULL);
   g_assert_false (talk_xmpp_roster_set_item_finish (f->roster, result, &error));
   g_assert_error (error, TALK_XMPP_STANZA_ERROR, TALK_XMPP_STANZA_ERROR_NOT_ACCEPTABLE);
@@ -810,14 +642,14 @@ test_set_item_invalid (Fixture       *f,
   g_autoptr(GError) error = NULL;
 
   talk_xmpp_roster_set_item_async (f->roster, "not a jid@@", NULL, NULL,
-                                   NULL, store_result_cb, &result);
+                                   NULL, talk_test_store_result_cb, &result);
   WAIT_UNTIL (result != NULL);
   g_assert_false (talk_xmpp_roster_set_item_finish (f->roster, result, &error));
   g_assert_error (error, TALK_XMPP_ERROR, TALK_XMPP_ERROR_INVALID_JID);
 
   /* Nothing went out */
-  run_for (20);
-  g_assert_true (g_queue_is_empty (&f->peer.stanzas));
+  talk_test_run_for (20);
+  g_assert_cmpuint (talk_test_peer_get_n_pending (f->peer), ==, 0);
 }
 
 static void
@@ -828,18 +660,16 @@ test_remove_item (Fixture       *f,
   g_autoptr(TalkXmppStanza) request = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *xml = NULL;
-  g_autofree char *reply = NULL;
 
   talk_xmpp_roster_remove_item_async (f->roster, "Bob@Example.test", NULL,
-                                      store_result_cb, &result);
-  request = peer_pop (f);
+                                      talk_test_store_result_cb, &result);
+  request = talk_test_peer_expect (f->peer, "iq");
   xml = to_string_without_id (request);
   g_assert_cmpstr (xml, ==,
                    "<iq type='set'><query xmlns='jabber:iq:roster'>"
                    "<item jid='bob@example.test' subscription='remove'/></query></iq>");
 
-  reply = g_strdup_printf ("<iq type='result' id='%s'/>", talk_xmpp_stanza_get_id (request));
-  peer_write (&f->peer, reply);
+  talk_test_peer_sendf (f->peer, "<iq type='result' id='%s'/>", talk_xmpp_stanza_get_id (request));
   WAIT_UNTIL (result != NULL);
   g_assert_true (talk_xmpp_roster_remove_item_finish (f->roster, result, &error));
   g_assert_no_error (error);
@@ -855,8 +685,8 @@ test_remove_item_cancelled (Fixture       *f,
   g_autoptr(GError) error = NULL;
 
   talk_xmpp_roster_remove_item_async (f->roster, "bob@example.test", cancellable,
-                                      store_result_cb, &result);
-  request = peer_pop (f);
+                                      talk_test_store_result_cb, &result);
+  request = talk_test_peer_expect (f->peer, "iq");
   g_cancellable_cancel (cancellable);
   WAIT_UNTIL (result != NULL);
   g_assert_false (talk_xmpp_roster_remove_item_finish (f->roster, result, &error));
@@ -871,8 +701,8 @@ test_dispose (Fixture       *f,
   g_autoptr(TalkXmppStanza) reply = NULL;
 
   g_clear_object (&f->roster);
-  peer_write (&f->peer, "<iq type='set' id='push1'>" ALICE_PUSH "</iq>");
-  reply = peer_pop (f);
+  talk_test_peer_send (f->peer, "<iq type='set' id='push1'>" ALICE_PUSH "</iq>");
+  reply = talk_test_peer_expect (f->peer, "iq");
   assert_error_reply (reply, "service-unavailable");
   g_assert_cmpuint (f->updated->len, ==, 0);
 }
@@ -918,9 +748,33 @@ fetch_and_wait (TalkXmppRoster  *roster,
   g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(GError) error = NULL;
 
-  talk_xmpp_roster_fetch_async (roster, ver, NULL, store_result_cb, &result);
+  talk_xmpp_roster_fetch_async (roster, ver, NULL, talk_test_store_result_cb, &result);
   g_assert_true (talk_test_wait_for (result_set, &result, 10000));
   g_assert_true (talk_xmpp_roster_fetch_finish (roster, result, items, new_ver, &error));
+  g_assert_no_error (error);
+}
+
+/* Sets (with @name) or removes (@name NULL) the item @jid and waits for
+ * the server's answer. */
+static void
+change_and_wait (TalkXmppRoster     *roster,
+                 const char         *jid,
+                 const char         *name,
+                 const char * const *groups)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (name != NULL)
+    talk_xmpp_roster_set_item_async (roster, jid, name, groups, NULL,
+                                     talk_test_store_result_cb, &result);
+  else
+    talk_xmpp_roster_remove_item_async (roster, jid, NULL, talk_test_store_result_cb, &result);
+  g_assert_true (talk_test_wait_for (result_set, &result, 10000));
+  if (name != NULL)
+    g_assert_true (talk_xmpp_roster_set_item_finish (roster, result, &error));
+  else
+    g_assert_true (talk_xmpp_roster_remove_item_finish (roster, result, &error));
   g_assert_no_error (error);
 }
 
@@ -965,7 +819,7 @@ test_prosody_versioning (void)
   g_signal_connect (roster, "item-removed", G_CALLBACK (item_removed_cb), &f);
   g_signal_connect (roster, "version-changed", G_CALLBACK (version_changed_cb), &f);
 
-  talk_xmpp_session_connect_async (session, NULL, store_result_cb, &result);
+  talk_xmpp_session_connect_async (session, NULL, talk_test_store_result_cb, &result);
   g_assert_true (talk_test_wait_for (result_set, &result, 30000));
   g_assert_true (talk_xmpp_session_connect_finish (session, result, &error));
   g_assert_no_error (error);
@@ -981,12 +835,7 @@ test_prosody_versioning (void)
   g_clear_pointer (&items, g_ptr_array_unref);
 
   /* Changes come back as pushes, each with the version it makes */
-  talk_xmpp_roster_set_item_async (roster, "bob@" TALK_TEST_DOMAIN, "Bob", groups, NULL,
-                                   store_result_cb, &result);
-  g_assert_true (talk_test_wait_for (result_set, &result, 10000));
-  g_assert_true (talk_xmpp_roster_set_item_finish (roster, result, &error));
-  g_assert_no_error (error);
-  g_clear_object (&result);
+  change_and_wait (roster, "bob@" TALK_TEST_DOMAIN, "Bob", groups);
   wait_for_len (versions, 1);
   g_assert_cmpuint (updated->len, ==, 1);
   g_assert_cmpstr (talk_xmpp_roster_item_get_jid (g_ptr_array_index (updated, 0)), ==,
@@ -994,12 +843,7 @@ test_prosody_versioning (void)
   g_assert_true (g_strv_equal (talk_xmpp_roster_item_get_groups (g_ptr_array_index (updated, 0)),
                                groups));
 
-  talk_xmpp_roster_set_item_async (roster, "bob@" TALK_TEST_DOMAIN, "Bobby", groups, NULL,
-                                   store_result_cb, &result);
-  g_assert_true (talk_test_wait_for (result_set, &result, 10000));
-  g_assert_true (talk_xmpp_roster_set_item_finish (roster, result, &error));
-  g_assert_no_error (error);
-  g_clear_object (&result);
+  change_and_wait (roster, "bob@" TALK_TEST_DOMAIN, "Bobby", groups);
   wait_for_len (versions, 2);
   g_assert_cmpstr (talk_xmpp_roster_item_get_name (g_ptr_array_index (updated, 1)), ==, "Bobby");
   g_assert_cmpstr (g_ptr_array_index (versions, 1), !=, g_ptr_array_index (versions, 0));
@@ -1017,17 +861,12 @@ test_prosody_versioning (void)
   g_assert_cmpstr (talk_xmpp_roster_item_get_name (g_ptr_array_index (items, 0)), ==, "Bobby");
   g_assert_cmpstr (ver3, ==, ver2);
 
-  talk_xmpp_roster_remove_item_async (roster, "bob@" TALK_TEST_DOMAIN, NULL,
-                                      store_result_cb, &result);
-  g_assert_true (talk_test_wait_for (result_set, &result, 10000));
-  g_assert_true (talk_xmpp_roster_remove_item_finish (roster, result, &error));
-  g_assert_no_error (error);
-  g_clear_object (&result);
+  change_and_wait (roster, "bob@" TALK_TEST_DOMAIN, NULL, NULL);
   wait_for_len (versions, 3);
   g_assert_cmpuint (f.removed->len, ==, 1);
   g_assert_cmpstr (g_ptr_array_index (f.removed, 0), ==, "bob@" TALK_TEST_DOMAIN);
 
-  talk_xmpp_session_disconnect_async (session, NULL, store_result_cb, &result);
+  talk_xmpp_session_disconnect_async (session, NULL, talk_test_store_result_cb, &result);
   g_assert_true (talk_test_wait_for (result_set, &result, 10000));
   g_assert_true (talk_xmpp_session_disconnect_finish (session, result, &error));
   g_clear_object (&roster);

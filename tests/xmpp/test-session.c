@@ -1,18 +1,15 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * TalkXmppSession against a scripted server: the session's stream sits on
- * one end of a socketpair, the test plays the server on the other end,
- * reading what the session writes with its own TalkXmppReader and writing
- * raw XML back.
+ * one end of a socketpair, the test plays the server on the other end
+ * (TalkTestPeer), reading what the session writes and writing raw XML back.
  */
 
 #include "config.h"
 
-#include <string.h>
-#include <sys/socket.h>
-
 #include "talk-xmpp.h"
 #include "talk-xmpp-session-private.h"
+#include "talk-test-peer.h"
 
 #define OWN_BARE  "user@example.test"
 #define OWN_FULL  "user@example.test/talk"
@@ -21,168 +18,15 @@
 #define NS_STREAMS "urn:ietf:params:xml:ns:xmpp-streams"
 #define NS_STANZAS "urn:ietf:params:xml:ns:xmpp-stanzas"
 
-#define SERVER_HEADER \
-  "<?xml version='1.0'?><stream:stream xmlns='jabber:client'" \
-  " xmlns:stream='http://etherx.jabber.org/streams' version='1.0'" \
-  " from='" DOMAIN "' id='s1'>"
-
 #define BACKOFF_BASE_MS 10000
 
-static gboolean
-set_true_cb (gpointer data)
-{
-  *(gboolean *) data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-/* Runs the main context until @cond holds, for at most @ms. */
-#define WAIT_UNTIL_MS(cond, ms)                                           \
-  G_STMT_START {                                                          \
-    gboolean timed_out_ = FALSE;                                          \
-    guint timeout_id_ = g_timeout_add (ms, set_true_cb, &timed_out_);     \
-    while (!(cond) && !timed_out_)                                        \
-      g_main_context_iteration (NULL, TRUE);                              \
-    if (!timed_out_)                                                      \
-      g_source_remove (timeout_id_);                                      \
-    g_assert_true (cond);                                                 \
-  } G_STMT_END
-#define WAIT_UNTIL(cond) WAIT_UNTIL_MS (cond, 5000)
-
-/* Lets whatever is ready run, for @ms. */
-static void
-run_for (guint ms)
-{
-  gboolean done = FALSE;
-
-  g_timeout_add (ms, set_true_cb, &done);
-  while (!done)
-    g_main_context_iteration (NULL, TRUE);
-}
-
-static void
-store_result_cb (GObject      *source,
-                 GAsyncResult *result,
-                 gpointer      user_data)
-{
-  GAsyncResult **out = user_data;
-
-  g_assert_null (*out);
-  *out = g_object_ref (result);
-}
-
-/* The server side */
-
-typedef struct
-{
-  GIOStream      *io;
-  TalkXmppReader *reader;
-  GCancellable   *cancellable;
-  GQueue          stanzas;
-  char            buf[4096];
-  gboolean        opened;
-  gboolean        got_close_tag;
-  gboolean        closed;
-  guint           n_whitespace;
-} Peer;
-
-static void peer_read (Peer *peer);
-
-static void
-peer_read_cb (GObject      *source,
-              GAsyncResult *result,
-              gpointer      user_data)
-{
-  Peer *peer = user_data;
-  g_autoptr(GError) error = NULL;
-  TalkXmppReaderEvent event;
-  TalkXmppStanza *element;
-  gssize n;
-
-  n = g_input_stream_read_finish (G_INPUT_STREAM (source), result, &error);
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    return;
-  if (n <= 0)
-    {
-      peer->closed = TRUE;
-      return;
-    }
-
-  /* Stanzas are written whole: a chunk that starts with whitespace is a
-   * keepalive (RFC 6120 §4.6.1). */
-  if (peer->opened && g_ascii_isspace (peer->buf[0]))
-    peer->n_whitespace++;
-
-  g_assert_true (talk_xmpp_reader_feed (peer->reader, peer->buf, n, &error));
-  g_assert_no_error (error);
-
-  while ((event = talk_xmpp_reader_pop (peer->reader, &element)) != TALK_XMPP_READER_EVENT_NONE)
-    {
-      switch (event)
-        {
-        case TALK_XMPP_READER_EVENT_STREAM_OPEN:
-          peer->opened = TRUE;
-          talk_xmpp_stanza_unref (element);
-          break;
-        case TALK_XMPP_READER_EVENT_STANZA:
-          g_queue_push_tail (&peer->stanzas, element);
-          break;
-        case TALK_XMPP_READER_EVENT_STREAM_CLOSE:
-          peer->got_close_tag = TRUE;
-          break;
-        case TALK_XMPP_READER_EVENT_NONE:
-        default:
-          g_assert_not_reached ();
-        }
-    }
-
-  peer_read (peer);
-}
-
-static void
-peer_read (Peer *peer)
-{
-  g_input_stream_read_async (g_io_stream_get_input_stream (peer->io), peer->buf,
-                             sizeof peer->buf, G_PRIORITY_DEFAULT, peer->cancellable,
-                             peer_read_cb, peer);
-}
-
-static void
-peer_write (Peer       *peer,
-            const char *text)
-{
-  g_autoptr(GError) error = NULL;
-
-  g_output_stream_write_all (g_io_stream_get_output_stream (peer->io), text, strlen (text),
-                             NULL, NULL, &error);
-  g_assert_no_error (error);
-}
-
-G_GNUC_PRINTF (2, 3)
-static void
-peer_writef (Peer       *peer,
-             const char *format,
-             ...)
-{
-  g_autofree char *text = NULL;
-  va_list args;
-
-  va_start (args, format);
-  text = g_strdup_vprintf (format, args);
-  va_end (args);
-  peer_write (peer, text);
-}
-
-static void
-peer_close (Peer *peer)
-{
-  g_io_stream_close (peer->io, NULL, NULL);
-}
+#define WAIT_UNTIL(cond) TALK_TEST_WAIT_UNTIL (cond, 5000)
 
 /* The fixture: a session online over the pair */
 
 typedef struct
 {
-  Peer             peer;
+  TalkTestPeer    *peer;
   TalkXmppJid     *jid;
   TalkXmppSession *session;
   guint            n_received;
@@ -225,36 +69,7 @@ fixture_setup (Fixture       *f,
                gconstpointer  data)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(GSocket) client_socket = NULL;
-  g_autoptr(GSocket) server_socket = NULL;
-  g_autoptr(GSocketConnection) client_connection = NULL;
-  g_autoptr(TalkXmppStream) stream = NULL;
-  g_autoptr(GAsyncResult) result = NULL;
-  g_autoptr(TalkXmppStanza) header = NULL;
   g_autoptr(TalkXmppJid) bound_jid = NULL;
-  int fds[2];
-
-  g_assert_cmpint (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), ==, 0);
-  client_socket = g_socket_new_from_fd (fds[0], &error);
-  g_assert_no_error (error);
-  server_socket = g_socket_new_from_fd (fds[1], &error);
-  g_assert_no_error (error);
-  client_connection = g_socket_connection_factory_create_connection (client_socket);
-
-  f->peer.io = G_IO_STREAM (g_socket_connection_factory_create_connection (server_socket));
-  f->peer.reader = talk_xmpp_reader_new ();
-  f->peer.cancellable = g_cancellable_new ();
-  g_queue_init (&f->peer.stanzas);
-  peer_read (&f->peer);
-
-  stream = talk_xmpp_stream_new (G_IO_STREAM (client_connection));
-  talk_xmpp_stream_open_async (stream, DOMAIN, OWN_BARE, NULL, store_result_cb, &result);
-  WAIT_UNTIL (f->peer.opened);
-  peer_write (&f->peer, SERVER_HEADER);
-  WAIT_UNTIL (result != NULL);
-  header = talk_xmpp_stream_open_finish (stream, result, &error);
-  g_assert_no_error (error);
-  g_assert_nonnull (header);
 
   f->jid = talk_xmpp_jid_new (OWN_BARE, &error);
   g_assert_no_error (error);
@@ -271,7 +86,7 @@ fixture_setup (Fixture       *f,
   g_signal_connect (f->session, "disconnected", G_CALLBACK (on_disconnected), f);
   g_signal_connect (f->session, "reconnect-scheduled", G_CALLBACK (on_reconnect_scheduled), f);
 
-  _talk_xmpp_session_adopt_stream (f->session, stream, bound_jid);
+  f->peer = talk_test_peer_new (f->session, OWN_FULL);
   g_assert_cmpint (talk_xmpp_session_get_state (f->session), ==, TALK_XMPP_SESSION_STATE_ONLINE);
   g_assert_true (talk_xmpp_jid_equal (talk_xmpp_session_get_bound_jid (f->session), bound_jid));
 }
@@ -284,21 +99,9 @@ fixture_teardown (Fixture       *f,
   g_clear_pointer (&f->jid, talk_xmpp_jid_unref);
   g_clear_error (&f->disconnect_error);
 
-  g_cancellable_cancel (f->peer.cancellable);
-  peer_close (&f->peer);
+  g_clear_pointer (&f->peer, talk_test_peer_free);
   /* Let the session's stream see the end and close its side. */
-  run_for (50);
-  g_clear_object (&f->peer.io);
-  g_clear_object (&f->peer.cancellable);
-  g_clear_object (&f->peer.reader);
-  g_queue_clear_full (&f->peer.stanzas, (GDestroyNotify) talk_xmpp_stanza_unref);
-}
-
-static TalkXmppStanza *
-peer_pop (Fixture *f)
-{
-  WAIT_UNTIL (!g_queue_is_empty (&f->peer.stanzas));
-  return g_queue_pop_head (&f->peer.stanzas);
+  talk_test_run_for (50);
 }
 
 /* Sends an IQ get with an empty <query xmlns=@ns/> to @to (nullable);
@@ -314,27 +117,15 @@ send_query (Fixture       *f,
   g_autoptr(TalkXmppStanza) sent = NULL;
 
   talk_xmpp_stanza_add_child (iq, "query", ns);
-  talk_xmpp_session_send_iq_async (f->session, iq, cancellable, store_result_cb, result);
+  talk_xmpp_session_send_iq_async (f->session, iq, cancellable, talk_test_store_result_cb, result);
   g_assert_nonnull (talk_xmpp_stanza_get_id (iq));
 
-  sent = peer_pop (f);
-  g_assert_true (talk_xmpp_stanza_is (sent, "iq", TALK_XMPP_NS_CLIENT));
+  sent = talk_test_peer_expect (f->peer, "iq");
   g_assert_cmpstr (talk_xmpp_stanza_get_id (sent), ==, talk_xmpp_stanza_get_id (iq));
   g_assert_cmpstr (talk_xmpp_stanza_get_to (sent), ==, to);
   g_assert_nonnull (talk_xmpp_stanza_get_child (sent, "query", ns));
 
   return g_strdup (talk_xmpp_stanza_get_id (iq));
-}
-
-/* Writes @text and waits until the session has routed it. */
-static void
-peer_deliver (Fixture    *f,
-              const char *text)
-{
-  guint before = f->n_received;
-
-  peer_write (&f->peer, text);
-  WAIT_UNTIL (f->n_received > before);
 }
 
 static void
@@ -350,6 +141,60 @@ assert_reply_ok (Fixture      *f,
   g_assert_cmpstr (talk_xmpp_stanza_get_stanza_type (reply), ==, "result");
 }
 
+/* An empty IQ result for @id, from @from (nullable: without `from`). */
+static char *
+dup_result (const char *id,
+            const char *from)
+{
+  if (from == NULL)
+    return g_strdup_printf ("<iq type='result' id='%s'/>", id);
+  return g_strdup_printf ("<iq type='result' id='%s' from='%s'/>", id, from);
+}
+
+/* Delivers a result for @id from @from (nullable), which the tracker must
+ * drop with the warning @message. */
+static void
+deliver_dropped (Fixture    *f,
+                 const char *id,
+                 const char *from,
+                 const char *message)
+{
+  g_autofree char *xml = dup_result (id, from);
+
+  g_test_expect_message ("talk-xmpp", G_LOG_LEVEL_WARNING, message);
+  talk_test_peer_deliver (f->peer, xml);
+  g_test_assert_expected_messages ();
+}
+
+/* Delivers a result for @id from @from (nullable), which completes the
+ * request behind @result. */
+static void
+deliver_accepted (Fixture       *f,
+                  const char    *id,
+                  const char    *from,
+                  GAsyncResult **result)
+{
+  g_autofree char *xml = dup_result (id, from);
+
+  talk_test_peer_deliver (f->peer, xml);
+  g_assert_nonnull (*result);
+  assert_reply_ok (f, *result);
+}
+
+static void
+assert_error_reply (TalkXmppStanza *reply,
+                    const char     *id,
+                    const char     *condition)
+{
+  TalkXmppStanza *error;
+
+  g_assert_cmpstr (talk_xmpp_stanza_get_stanza_type (reply), ==, "error");
+  g_assert_cmpstr (talk_xmpp_stanza_get_id (reply), ==, id);
+  error = talk_xmpp_stanza_get_child (reply, "error", NULL);
+  g_assert_nonnull (error);
+  g_assert_nonnull (talk_xmpp_stanza_get_child (error, condition, NS_STANZAS));
+}
+
 /* IQ tracker */
 
 static void
@@ -363,9 +208,9 @@ test_iq_round_trip (Fixture       *f,
   g_autofree char *name = NULL;
 
   id = send_query (f, DOMAIN, TALK_XMPP_NS_VERSION, NULL, &result);
-  peer_writef (&f->peer,
-               "<iq type='result' id='%s' from='" DOMAIN "' to='" OWN_FULL "'>"
-               "<query xmlns='jabber:iq:version'><name>Server</name></query></iq>", id);
+  talk_test_peer_sendf (f->peer,
+                        "<iq type='result' id='%s' from='" DOMAIN "' to='" OWN_FULL "'>"
+                        "<query xmlns='jabber:iq:version'><name>Server</name></query></iq>", id);
   WAIT_UNTIL (result != NULL);
 
   reply = talk_xmpp_session_send_iq_finish (f->session, result, &error);
@@ -384,23 +229,15 @@ test_iq_wrong_sender (Fixture       *f,
 {
   g_autoptr(GAsyncResult) result = NULL;
   g_autofree char *id = NULL;
-  g_autofree char *forged = NULL;
-  g_autofree char *real = NULL;
 
   id = send_query (f, BOB_FULL, TALK_XMPP_NS_VERSION, NULL, &result);
 
-  forged = g_strdup_printf ("<iq type='result' id='%s' from='mallory@example.test/x'/>", id);
-  g_test_expect_message ("talk-xmpp", G_LOG_LEVEL_WARNING,
-                         "Ignoring IQ reply from mallory@example.test/x to a request sent to " BOB_FULL);
-  peer_deliver (f, forged);
-  g_test_assert_expected_messages ();
+  deliver_dropped (f, id, "mallory@example.test/x",
+                   "Ignoring IQ reply from mallory@example.test/x to a request sent to " BOB_FULL);
   g_assert_null (result);
 
   /* The addressee itself, spelled unnormalised */
-  real = g_strdup_printf ("<iq type='result' id='%s' from='Bob@Example.TEST/phone'/>", id);
-  peer_deliver (f, real);
-  g_assert_nonnull (result);
-  assert_reply_ok (f, result);
+  deliver_accepted (f, id, "Bob@Example.TEST/phone", &result);
 }
 
 static void
@@ -409,23 +246,15 @@ test_iq_no_from_to_other (Fixture       *f,
 {
   g_autoptr(GAsyncResult) result = NULL;
   g_autofree char *id = NULL;
-  g_autofree char *forged = NULL;
-  g_autofree char *real = NULL;
 
   id = send_query (f, BOB_FULL, TALK_XMPP_NS_VERSION, NULL, &result);
 
   /* No `from` means the own account: not what a request to Bob gets. */
-  forged = g_strdup_printf ("<iq type='result' id='%s'/>", id);
-  g_test_expect_message ("talk-xmpp", G_LOG_LEVEL_WARNING,
-                         "Ignoring IQ reply from (no sender) to a request sent to " BOB_FULL);
-  peer_deliver (f, forged);
-  g_test_assert_expected_messages ();
+  deliver_dropped (f, id, NULL,
+                   "Ignoring IQ reply from (no sender) to a request sent to " BOB_FULL);
   g_assert_null (result);
 
-  real = g_strdup_printf ("<iq type='result' id='%s' from='" BOB_FULL "'/>", id);
-  peer_deliver (f, real);
-  g_assert_nonnull (result);
-  assert_reply_ok (f, result);
+  deliver_accepted (f, id, BOB_FULL, &result);
 }
 
 /* A request to the own bare JID may be answered without `from`. */
@@ -435,13 +264,9 @@ test_iq_own_bare_no_from (Fixture       *f,
 {
   g_autoptr(GAsyncResult) result = NULL;
   g_autofree char *id = NULL;
-  g_autofree char *reply = NULL;
 
   id = send_query (f, OWN_BARE, "jabber:iq:private", NULL, &result);
-  reply = g_strdup_printf ("<iq type='result' id='%s'/>", id);
-  peer_deliver (f, reply);
-  g_assert_nonnull (result);
-  assert_reply_ok (f, result);
+  deliver_accepted (f, id, NULL, &result);
 }
 
 /* A request without `to` goes to the own account: the reply has no
@@ -456,32 +281,17 @@ test_iq_no_to (Fixture       *f,
     {
       g_autoptr(GAsyncResult) result = NULL;
       g_autofree char *id = NULL;
-      g_autofree char *forged = NULL;
-      g_autofree char *domain = NULL;
-      g_autofree char *real = NULL;
 
       id = send_query (f, NULL, "jabber:iq:roster", NULL, &result);
 
-      forged = g_strdup_printf ("<iq type='result' id='%s' from='mallory@example.test'/>", id);
-      g_test_expect_message ("talk-xmpp", G_LOG_LEVEL_WARNING,
-                             "Ignoring IQ reply from mallory@example.test to a request sent to " OWN_BARE);
-      peer_deliver (f, forged);
-      g_test_assert_expected_messages ();
-
-      domain = g_strdup_printf ("<iq type='result' id='%s' from='" DOMAIN "'/>", id);
-      g_test_expect_message ("talk-xmpp", G_LOG_LEVEL_WARNING,
-                             "Ignoring IQ reply from " DOMAIN " to a request sent to " OWN_BARE);
-      peer_deliver (f, domain);
-      g_test_assert_expected_messages ();
+      deliver_dropped (f, id, "mallory@example.test",
+                       "Ignoring IQ reply from mallory@example.test to a request sent to "
+                       OWN_BARE);
+      deliver_dropped (f, id, DOMAIN,
+                       "Ignoring IQ reply from " DOMAIN " to a request sent to " OWN_BARE);
       g_assert_null (result);
 
-      if (accepted[i] == NULL)
-        real = g_strdup_printf ("<iq type='result' id='%s'/>", id);
-      else
-        real = g_strdup_printf ("<iq type='result' id='%s' from='%s'/>", id, accepted[i]);
-      peer_deliver (f, real);
-      g_assert_nonnull (result);
-      assert_reply_ok (f, result);
+      deliver_accepted (f, id, accepted[i], &result);
     }
 }
 
@@ -495,10 +305,10 @@ test_iq_error (Fixture       *f,
   g_autofree char *id = NULL;
 
   id = send_query (f, DOMAIN, "urn:example:nothing", NULL, &result);
-  peer_writef (&f->peer,
-               "<iq type='error' id='%s' from='" DOMAIN "'><error type='cancel'>"
-               "<item-not-found xmlns='" NS_STANZAS "'/>"
-               "<text xmlns='" NS_STANZAS "'>No such thing</text></error></iq>", id);
+  talk_test_peer_sendf (f->peer,
+                        "<iq type='error' id='%s' from='" DOMAIN "'><error type='cancel'>"
+                        "<item-not-found xmlns='" NS_STANZAS "'/>"
+                        "<text xmlns='" NS_STANZAS "'>No such thing</text></error></iq>", id);
   WAIT_UNTIL (result != NULL);
 
   reply = talk_xmpp_session_send_iq_finish (f->session, result, &error);
@@ -528,8 +338,8 @@ test_iq_timeout (Fixture       *f,
   g_assert_cmpint (g_get_monotonic_time () - start, >=, G_USEC_PER_SEC - 1000);
 
   /* The late reply finds nothing waiting and changes nothing. */
-  late = g_strdup_printf ("<iq type='result' id='%s' from='" DOMAIN "'/>", id);
-  peer_deliver (f, late);
+  late = dup_result (id, DOMAIN);
+  talk_test_peer_deliver (f->peer, late);
   g_assert_cmpint (talk_xmpp_session_get_state (f->session), ==, TALK_XMPP_SESSION_STATE_ONLINE);
 }
 
@@ -552,8 +362,8 @@ test_iq_cancel (Fixture       *f,
   g_assert_null (reply);
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
 
-  late = g_strdup_printf ("<iq type='result' id='%s' from='" DOMAIN "'/>", id);
-  peer_deliver (f, late);
+  late = dup_result (id, DOMAIN);
+  talk_test_peer_deliver (f->peer, late);
 }
 
 static void
@@ -566,7 +376,7 @@ test_iq_not_connected (void)
   g_autoptr(GError) error = NULL;
 
   talk_xmpp_stanza_add_child (iq, "ping", TALK_XMPP_NS_PING);
-  talk_xmpp_session_send_iq_async (session, iq, NULL, store_result_cb, &result);
+  talk_xmpp_session_send_iq_async (session, iq, NULL, talk_test_store_result_cb, &result);
   WAIT_UNTIL (result != NULL);
   g_assert_null (talk_xmpp_session_send_iq_finish (session, result, &error));
   g_assert_error (error, TALK_XMPP_ERROR, TALK_XMPP_ERROR_NOT_CONNECTED);
@@ -580,20 +390,14 @@ test_iq_unknown_get (Fixture       *f,
                      gconstpointer  data)
 {
   g_autoptr(TalkXmppStanza) reply = NULL;
-  TalkXmppStanza *error;
 
-  peer_write (&f->peer,
-              "<iq type='get' id='u1' from='" BOB_FULL "' to='" OWN_FULL "'>"
-              "<query xmlns='urn:example:unknown'/></iq>");
-  reply = peer_pop (f);
+  talk_test_peer_send (f->peer,
+                       "<iq type='get' id='u1' from='" BOB_FULL "' to='" OWN_FULL "'>"
+                       "<query xmlns='urn:example:unknown'/></iq>");
+  reply = talk_test_peer_expect (f->peer, "iq");
 
-  g_assert_true (talk_xmpp_stanza_is (reply, "iq", TALK_XMPP_NS_CLIENT));
-  g_assert_cmpstr (talk_xmpp_stanza_get_stanza_type (reply), ==, "error");
-  g_assert_cmpstr (talk_xmpp_stanza_get_id (reply), ==, "u1");
+  assert_error_reply (reply, "u1", "service-unavailable");
   g_assert_cmpstr (talk_xmpp_stanza_get_to (reply), ==, BOB_FULL);
-  error = talk_xmpp_stanza_get_child (reply, "error", NULL);
-  g_assert_nonnull (error);
-  g_assert_nonnull (talk_xmpp_stanza_get_child (error, "service-unavailable", NS_STANZAS));
 }
 
 /* RFC 6120 §8.2.3: a get or set carries one payload. */
@@ -602,16 +406,11 @@ test_iq_no_payload (Fixture       *f,
                     gconstpointer  data)
 {
   g_autoptr(TalkXmppStanza) reply = NULL;
-  TalkXmppStanza *error;
 
-  peer_write (&f->peer, "<iq type='set' id='e1' from='" BOB_FULL "'/>");
-  reply = peer_pop (f);
+  talk_test_peer_send (f->peer, "<iq type='set' id='e1' from='" BOB_FULL "'/>");
+  reply = talk_test_peer_expect (f->peer, "iq");
 
-  g_assert_cmpstr (talk_xmpp_stanza_get_stanza_type (reply), ==, "error");
-  g_assert_cmpstr (talk_xmpp_stanza_get_id (reply), ==, "e1");
-  error = talk_xmpp_stanza_get_child (reply, "error", NULL);
-  g_assert_nonnull (error);
-  g_assert_nonnull (talk_xmpp_stanza_get_child (error, "bad-request", NS_STANZAS));
+  assert_error_reply (reply, "e1", "bad-request");
 }
 
 /* Results and errors are never answered, known or not (RFC 6120 §8.2.3). */
@@ -621,14 +420,15 @@ test_iq_result_unanswered (Fixture       *f,
 {
   g_autoptr(TalkXmppStanza) reply = NULL;
 
-  peer_write (&f->peer,
-              "<iq type='result' id='stray1' from='" DOMAIN "'/>"
-              "<iq type='error' id='stray2' from='" BOB_FULL "'><error type='cancel'>"
-              "<service-unavailable xmlns='" NS_STANZAS "'/></error></iq>"
-              "<iq type='get' id='marker' from='" DOMAIN "'><query xmlns='urn:example:unknown'/></iq>");
+  talk_test_peer_send (f->peer,
+                       "<iq type='result' id='stray1' from='" DOMAIN "'/>"
+                       "<iq type='error' id='stray2' from='" BOB_FULL "'><error type='cancel'>"
+                       "<service-unavailable xmlns='" NS_STANZAS "'/></error></iq>"
+                       "<iq type='get' id='marker' from='" DOMAIN "'>"
+                       "<query xmlns='urn:example:unknown'/></iq>");
 
   /* The first thing the session writes answers the marker. */
-  reply = peer_pop (f);
+  reply = talk_test_peer_expect (f->peer, "iq");
   g_assert_cmpstr (talk_xmpp_stanza_get_id (reply), ==, "marker");
   g_assert_cmpuint (f->n_received, ==, 3);
 }
@@ -669,7 +469,7 @@ expect_log (Fixture    *f,
             const char *expected)
 {
   g_string_truncate (log, 0);
-  peer_deliver (f, xml);
+  talk_test_peer_deliver (f->peer, xml);
   g_assert_cmpstr (log->str, ==, expected);
 }
 
@@ -710,7 +510,7 @@ test_handler_routing (Fixture       *f,
   expect_log (f, log, "<message from='" BOB_FULL "'><body>hi</body></message>", "C");
 
   /* h1 was taken by E: the only reply is the error for h2. */
-  reply = peer_pop (f);
+  reply = talk_test_peer_expect (f->peer, "iq");
   g_assert_cmpstr (talk_xmpp_stanza_get_id (reply), ==, "h2");
   g_assert_cmpstr (talk_xmpp_stanza_get_stanza_type (reply), ==, "error");
 }
@@ -760,20 +560,6 @@ query_has_feature (TalkXmppStanza *query,
 }
 
 static void
-assert_error_reply (TalkXmppStanza *reply,
-                    const char     *id,
-                    const char     *condition)
-{
-  TalkXmppStanza *error;
-
-  g_assert_cmpstr (talk_xmpp_stanza_get_stanza_type (reply), ==, "error");
-  g_assert_cmpstr (talk_xmpp_stanza_get_id (reply), ==, id);
-  error = talk_xmpp_stanza_get_child (reply, "error", NULL);
-  g_assert_nonnull (error);
-  g_assert_nonnull (talk_xmpp_stanza_get_child (error, condition, NS_STANZAS));
-}
-
-static void
 test_disco_info (Fixture       *f,
                  gconstpointer  data)
 {
@@ -787,10 +573,10 @@ test_disco_info (Fixture       *f,
   TalkXmppStanza *query;
   TalkXmppStanza *identity;
 
-  peer_write (&f->peer,
-              "<iq type='get' id='d1' from='" BOB_FULL "' to='" OWN_FULL "'>"
-              "<query xmlns='http://jabber.org/protocol/disco#info'/></iq>");
-  reply = peer_pop (f);
+  talk_test_peer_send (f->peer,
+                       "<iq type='get' id='d1' from='" BOB_FULL "' to='" OWN_FULL "'>"
+                       "<query xmlns='http://jabber.org/protocol/disco#info'/></iq>");
+  reply = talk_test_peer_expect (f->peer, "iq");
   g_assert_cmpstr (talk_xmpp_stanza_get_stanza_type (reply), ==, "result");
   g_assert_cmpstr (talk_xmpp_stanza_get_id (reply), ==, "d1");
   g_assert_cmpstr (talk_xmpp_stanza_get_to (reply), ==, BOB_FULL);
@@ -814,25 +600,27 @@ test_disco_info (Fixture       *f,
 
   /* XEP-0115 §6.2: the caps node */
   node = g_strconcat (TALK_XMPP_CAPS_NODE "#", ver, NULL);
-  peer_writef (&f->peer,
-               "<iq type='get' id='d2' from='" BOB_FULL "'>"
-               "<query xmlns='http://jabber.org/protocol/disco#info' node='%s'/></iq>", node);
-  node_reply = peer_pop (f);
+  talk_test_peer_sendf (f->peer,
+                        "<iq type='get' id='d2' from='" BOB_FULL "'>"
+                        "<query xmlns='http://jabber.org/protocol/disco#info' node='%s'/></iq>",
+                        node);
+  node_reply = talk_test_peer_expect (f->peer, "iq");
   g_assert_cmpstr (talk_xmpp_stanza_get_stanza_type (node_reply), ==, "result");
   query = talk_xmpp_stanza_get_child (node_reply, "query", TALK_XMPP_NS_DISCO_INFO);
   g_assert_cmpstr (talk_xmpp_stanza_get_attribute (query, "node"), ==, node);
   g_assert_true (query_has_feature (query, TALK_XMPP_NS_PING));
 
-  peer_write (&f->peer,
-              "<iq type='get' id='d3' from='" BOB_FULL "'>"
-              "<query xmlns='http://jabber.org/protocol/disco#info' node='urn:example:nope'/></iq>");
-  unknown_reply = peer_pop (f);
+  talk_test_peer_send (f->peer,
+                       "<iq type='get' id='d3' from='" BOB_FULL "'>"
+                       "<query xmlns='http://jabber.org/protocol/disco#info'"
+                       " node='urn:example:nope'/></iq>");
+  unknown_reply = talk_test_peer_expect (f->peer, "iq");
   assert_error_reply (unknown_reply, "d3", "item-not-found");
 
-  peer_write (&f->peer,
-              "<iq type='get' id='d4' from='" BOB_FULL "'>"
-              "<query xmlns='http://jabber.org/protocol/disco#items'/></iq>");
-  items_reply = peer_pop (f);
+  talk_test_peer_send (f->peer,
+                       "<iq type='get' id='d4' from='" BOB_FULL "'>"
+                       "<query xmlns='http://jabber.org/protocol/disco#items'/></iq>");
+  items_reply = talk_test_peer_expect (f->peer, "iq");
   g_assert_cmpstr (talk_xmpp_stanza_get_stanza_type (items_reply), ==, "result");
   query = talk_xmpp_stanza_get_child (items_reply, "query", TALK_XMPP_NS_DISCO_ITEMS);
   g_assert_nonnull (query);
@@ -847,10 +635,10 @@ test_disco_added_feature (Fixture       *f,
   g_autoptr(TalkXmppStanza) reply = NULL;
 
   talk_xmpp_disco_add_feature (disco, "urn:xmpp:example:0");
-  peer_write (&f->peer,
-              "<iq type='get' id='d1' from='" BOB_FULL "'>"
-              "<query xmlns='http://jabber.org/protocol/disco#info'/></iq>");
-  reply = peer_pop (f);
+  talk_test_peer_send (f->peer,
+                       "<iq type='get' id='d1' from='" BOB_FULL "'>"
+                       "<query xmlns='http://jabber.org/protocol/disco#info'/></iq>");
+  reply = talk_test_peer_expect (f->peer, "iq");
   g_assert_true (query_has_feature (talk_xmpp_stanza_get_child (reply, "query", NULL),
                                     "urn:xmpp:example:0"));
 }
@@ -868,9 +656,10 @@ test_version (Fixture       *f,
   g_autofree char *os = NULL;
   TalkXmppStanza *query;
 
-  peer_write (&f->peer,
-              "<iq type='get' id='v1' from='" BOB_FULL "'><query xmlns='jabber:iq:version'/></iq>");
-  reply = peer_pop (f);
+  talk_test_peer_send (f->peer,
+                       "<iq type='get' id='v1' from='" BOB_FULL "'>"
+                       "<query xmlns='jabber:iq:version'/></iq>");
+  reply = talk_test_peer_expect (f->peer, "iq");
   g_assert_cmpstr (talk_xmpp_stanza_get_stanza_type (reply), ==, "result");
   g_assert_cmpstr (talk_xmpp_stanza_get_id (reply), ==, "v1");
   query = talk_xmpp_stanza_get_child (reply, "query", TALK_XMPP_NS_VERSION);
@@ -883,16 +672,18 @@ test_version (Fixture       *f,
   g_assert_null (talk_xmpp_stanza_get_child (query, "os", NULL));
 
   talk_xmpp_disco_set_software (disco, "Talk", PACKAGE_VERSION, "GNU/Linux");
-  peer_write (&f->peer,
-              "<iq type='get' id='v2' from='" BOB_FULL "'><query xmlns='jabber:iq:version'/></iq>");
-  with_os = peer_pop (f);
+  talk_test_peer_send (f->peer,
+                       "<iq type='get' id='v2' from='" BOB_FULL "'>"
+                       "<query xmlns='jabber:iq:version'/></iq>");
+  with_os = talk_test_peer_expect (f->peer, "iq");
   os = talk_xmpp_stanza_dup_child_text (talk_xmpp_stanza_get_child (with_os, "query", NULL), "os", NULL);
   g_assert_cmpstr (os, ==, "GNU/Linux");
 
   /* Only get is defined */
-  peer_write (&f->peer,
-              "<iq type='set' id='v3' from='" BOB_FULL "'><query xmlns='jabber:iq:version'/></iq>");
-  set_reply = peer_pop (f);
+  talk_test_peer_send (f->peer,
+                       "<iq type='set' id='v3' from='" BOB_FULL "'>"
+                       "<query xmlns='jabber:iq:version'/></iq>");
+  set_reply = talk_test_peer_expect (f->peer, "iq");
   assert_error_reply (set_reply, "v3", "feature-not-implemented");
 }
 
@@ -903,10 +694,10 @@ test_ping_answered (Fixture       *f,
   g_autoptr(TalkXmppDisco) disco = talk_xmpp_disco_new (f->session);
   g_autoptr(TalkXmppStanza) reply = NULL;
 
-  peer_write (&f->peer,
-              "<iq type='get' id='p1' from='" DOMAIN "' to='" OWN_FULL "'>"
-              "<ping xmlns='urn:xmpp:ping'/></iq>");
-  reply = peer_pop (f);
+  talk_test_peer_send (f->peer,
+                       "<iq type='get' id='p1' from='" DOMAIN "' to='" OWN_FULL "'>"
+                       "<ping xmlns='urn:xmpp:ping'/></iq>");
+  reply = talk_test_peer_expect (f->peer, "iq");
   g_assert_cmpstr (talk_xmpp_stanza_get_stanza_type (reply), ==, "result");
   g_assert_cmpstr (talk_xmpp_stanza_get_id (reply), ==, "p1");
   g_assert_cmpstr (talk_xmpp_stanza_get_to (reply), ==, DOMAIN);
@@ -921,13 +712,13 @@ test_ping_server (Fixture       *f,
   g_autoptr(TalkXmppStanza) ping = NULL;
   g_autoptr(GError) error = NULL;
 
-  talk_xmpp_session_ping_async (f->session, NULL, NULL, store_result_cb, &result);
-  ping = peer_pop (f);
+  talk_xmpp_session_ping_async (f->session, NULL, NULL, talk_test_store_result_cb, &result);
+  ping = talk_test_peer_expect (f->peer, "iq");
   g_assert_cmpstr (talk_xmpp_stanza_get_to (ping), ==, DOMAIN);
   g_assert_nonnull (talk_xmpp_stanza_get_child (ping, "ping", TALK_XMPP_NS_PING));
 
-  peer_writef (&f->peer, "<iq type='result' id='%s' from='" DOMAIN "'/>",
-               talk_xmpp_stanza_get_id (ping));
+  talk_test_peer_sendf (f->peer, "<iq type='result' id='%s' from='" DOMAIN "'/>",
+                        talk_xmpp_stanza_get_id (ping));
   WAIT_UNTIL (result != NULL);
   g_assert_true (talk_xmpp_session_ping_finish (f->session, result, &error));
   g_assert_no_error (error);
@@ -978,7 +769,7 @@ feed_whitespace_cb (gpointer user_data)
 {
   Fixture *f = user_data;
 
-  peer_write (&f->peer, " ");
+  talk_test_peer_send (f->peer, " ");
   return G_SOURCE_CONTINUE;
 }
 
@@ -1015,20 +806,19 @@ test_keepalive (Fixture       *f,
   /* The server keeps talking: the session has only nothing to send, and
    * answers that with whitespace. */
   feeder = g_timeout_add (200, feed_whitespace_cb, f);
-  WAIT_UNTIL_MS (f->peer.n_whitespace >= 1, 3000);
-  g_assert_true (g_queue_is_empty (&f->peer.stanzas));
+  TALK_TEST_WAIT_UNTIL (talk_test_peer_get_n_whitespace (f->peer) >= 1, 3000);
+  g_assert_cmpuint (talk_test_peer_get_n_pending (f->peer), ==, 0);
   g_source_remove (feeder);
 
   /* Silence: XEP-0199 ping to the server */
-  ping = peer_pop (f);
-  g_assert_true (talk_xmpp_stanza_is (ping, "iq", TALK_XMPP_NS_CLIENT));
+  ping = talk_test_peer_expect (f->peer, "iq");
   g_assert_cmpstr (talk_xmpp_stanza_get_stanza_type (ping), ==, "get");
   g_assert_cmpstr (talk_xmpp_stanza_get_to (ping), ==, DOMAIN);
   g_assert_nonnull (talk_xmpp_stanza_get_child (ping, "ping", TALK_XMPP_NS_PING));
   g_assert_cmpuint (f->n_disconnected, ==, 0);
 
   /* Never answered: the connection is dead. */
-  WAIT_UNTIL_MS (f->n_disconnected == 1, 3000);
+  TALK_TEST_WAIT_UNTIL (f->n_disconnected == 1, 3000);
   g_assert_error (f->disconnect_error, TALK_XMPP_ERROR, TALK_XMPP_ERROR_TIMEOUT);
   g_assert_error ((GError *) talk_xmpp_session_get_last_error (f->session),
                   TALK_XMPP_ERROR, TALK_XMPP_ERROR_TIMEOUT);
@@ -1037,7 +827,7 @@ test_keepalive (Fixture       *f,
   g_assert_null (talk_xmpp_session_get_bound_jid (f->session));
 
   /* The transport is closed on our side. */
-  WAIT_UNTIL (f->peer.closed);
+  WAIT_UNTIL (talk_test_peer_is_closed (f->peer));
 }
 
 /* An answered ping keeps the session online. */
@@ -1049,11 +839,11 @@ test_keepalive_answered (Fixture       *f,
 
   for (guint i = 0; i < 2; i++)
     {
-      g_autoptr(TalkXmppStanza) ping = peer_pop (f);
+      g_autoptr(TalkXmppStanza) ping = talk_test_peer_expect (f->peer, "iq");
 
       g_assert_nonnull (talk_xmpp_stanza_get_child (ping, "ping", TALK_XMPP_NS_PING));
-      peer_writef (&f->peer, "<iq type='result' id='%s' from='" DOMAIN "'/>",
-                   talk_xmpp_stanza_get_id (ping));
+      talk_test_peer_sendf (f->peer, "<iq type='result' id='%s' from='" DOMAIN "'/>",
+                            talk_xmpp_stanza_get_id (ping));
     }
 
   g_assert_cmpuint (f->n_disconnected, ==, 0);
@@ -1064,10 +854,22 @@ static void
 write_stream_error (Fixture    *f,
                     const char *condition)
 {
-  peer_writef (&f->peer,
-               "<stream:error><%s xmlns='" NS_STREAMS "'/>"
-               "<text xmlns='" NS_STREAMS "'>Bye</text></stream:error></stream:stream>",
-               condition);
+  talk_test_peer_sendf (f->peer,
+                        "<stream:error><%s xmlns='" NS_STREAMS "'/>"
+                        "<text xmlns='" NS_STREAMS "'>Bye</text></stream:error></stream:stream>",
+                        condition);
+}
+
+/* The server ends the stream with @condition: the session goes offline
+ * with that error. */
+static void
+lose_with_stream_error (Fixture                 *f,
+                        const char              *condition,
+                        TalkXmppStreamErrorCode  code)
+{
+  write_stream_error (f, condition);
+  WAIT_UNTIL (f->n_disconnected == 1);
+  g_assert_error (f->disconnect_error, TALK_XMPP_STREAM_ERROR, code);
 }
 
 /* SECURITY.md §1.7: signed in elsewhere; retrying would fight the other
@@ -1076,28 +878,21 @@ static void
 test_stream_error_conflict (Fixture       *f,
                             gconstpointer  data)
 {
-  write_stream_error (f, "conflict");
-  WAIT_UNTIL (f->n_disconnected == 1);
-
-  g_assert_error (f->disconnect_error, TALK_XMPP_STREAM_ERROR, TALK_XMPP_STREAM_ERROR_CONFLICT);
+  lose_with_stream_error (f, "conflict", TALK_XMPP_STREAM_ERROR_CONFLICT);
   g_assert_cmpint (talk_xmpp_session_get_state (f->session), ==, TALK_XMPP_SESSION_STATE_DISCONNECTED);
-  run_for (100);
+  talk_test_run_for (100);
   g_assert_cmpuint (f->n_reconnect_scheduled, ==, 0);
   g_assert_cmpint (get_reconnect_at (f->session), ==, 0);
 
   /* RFC 6120 §4.4: our closing tag answers theirs. */
-  WAIT_UNTIL (f->peer.got_close_tag);
+  WAIT_UNTIL (talk_test_peer_got_close_tag (f->peer));
 }
 
 static void
 test_stream_error_shutdown (Fixture       *f,
                             gconstpointer  data)
 {
-  write_stream_error (f, "system-shutdown");
-  WAIT_UNTIL (f->n_disconnected == 1);
-
-  g_assert_error (f->disconnect_error, TALK_XMPP_STREAM_ERROR,
-                  TALK_XMPP_STREAM_ERROR_SYSTEM_SHUTDOWN);
+  lose_with_stream_error (f, "system-shutdown", TALK_XMPP_STREAM_ERROR_SYSTEM_SHUTDOWN);
   assert_reconnect_scheduled (f, 0);
 }
 
@@ -1105,12 +900,8 @@ static void
 test_stream_error_not_authorized (Fixture       *f,
                                   gconstpointer  data)
 {
-  write_stream_error (f, "not-authorized");
-  WAIT_UNTIL (f->n_disconnected == 1);
-
-  g_assert_error (f->disconnect_error, TALK_XMPP_STREAM_ERROR,
-                  TALK_XMPP_STREAM_ERROR_NOT_AUTHORIZED);
-  run_for (100);
+  lose_with_stream_error (f, "not-authorized", TALK_XMPP_STREAM_ERROR_NOT_AUTHORIZED);
+  talk_test_run_for (100);
   g_assert_cmpuint (f->n_reconnect_scheduled, ==, 0);
 }
 
@@ -1124,7 +915,7 @@ test_connection_loss (Fixture       *f,
   g_autofree char *id = NULL;
 
   id = send_query (f, DOMAIN, TALK_XMPP_NS_VERSION, NULL, &result);
-  peer_close (&f->peer);
+  talk_test_peer_close (f->peer);
   WAIT_UNTIL (result != NULL);
 
   reply = talk_xmpp_session_send_iq_finish (f->session, result, &error);
@@ -1152,13 +943,12 @@ test_disconnect (Fixture       *f,
 
   /* What was queued before goes out before the closing tag. */
   g_assert_true (talk_xmpp_session_send (f->session, presence));
-  talk_xmpp_session_disconnect_async (f->session, NULL, store_result_cb, &result);
+  talk_xmpp_session_disconnect_async (f->session, NULL, talk_test_store_result_cb, &result);
   g_assert_cmpint (talk_xmpp_session_get_state (f->session), ==, TALK_XMPP_SESSION_STATE_DISCONNECTED);
 
-  WAIT_UNTIL (f->peer.got_close_tag);
-  sent = peer_pop (f);
-  g_assert_true (talk_xmpp_stanza_is (sent, "presence", TALK_XMPP_NS_CLIENT));
-  peer_write (&f->peer, "</stream:stream>");
+  WAIT_UNTIL (talk_test_peer_got_close_tag (f->peer));
+  sent = talk_test_peer_expect (f->peer, "presence");
+  talk_test_peer_send (f->peer, "</stream:stream>");
 
   WAIT_UNTIL (result != NULL && iq_result != NULL);
   g_assert_true (talk_xmpp_session_disconnect_finish (f->session, result, &error));
@@ -1171,7 +961,7 @@ test_disconnect (Fixture       *f,
   g_assert_null (talk_xmpp_session_get_last_error (f->session));
   g_assert_cmpuint (f->n_reconnect_scheduled, ==, 0);
   g_assert_false (talk_xmpp_session_send (f->session, presence));
-  WAIT_UNTIL (f->peer.closed);
+  WAIT_UNTIL (talk_test_peer_is_closed (f->peer));
 }
 
 /* The last reference going away while online: the stream is closed and
@@ -1183,9 +973,9 @@ test_dispose_online (Fixture       *f,
   g_object_set (f->session, "keepalive-seconds", 1, NULL);
   g_clear_object (&f->session);
 
-  WAIT_UNTIL (f->peer.got_close_tag);
-  peer_write (&f->peer, "</stream:stream>");
-  WAIT_UNTIL (f->peer.closed);
+  WAIT_UNTIL (talk_test_peer_got_close_tag (f->peer));
+  talk_test_peer_send (f->peer, "</stream:stream>");
+  WAIT_UNTIL (talk_test_peer_is_closed (f->peer));
 }
 
 /* Reconnecting, with the real connector */
@@ -1287,7 +1077,7 @@ test_connect_refused (void)
   g_signal_connect (session, "disconnected", G_CALLBACK (on_disconnected), &f);
   g_signal_connect (session, "reconnect-scheduled", G_CALLBACK (on_reconnect_scheduled), &f);
 
-  talk_xmpp_session_connect_async (session, NULL, store_result_cb, &result);
+  talk_xmpp_session_connect_async (session, NULL, talk_test_store_result_cb, &result);
   g_assert_cmpint (talk_xmpp_session_get_state (session), !=, TALK_XMPP_SESSION_STATE_DISCONNECTED);
   WAIT_UNTIL (result != NULL);
 
@@ -1344,7 +1134,7 @@ test_dispose_connecting (void)
   g_object_set (session, "backoff-base-ms", BACKOFF_BASE_MS, NULL);
   talk_xmpp_session_set_password (session, "secret");
   talk_xmpp_session_set_host (session, "127.0.0.1", closed_port (), FALSE);
-  talk_xmpp_session_connect_async (session, NULL, store_result_cb, &result);
+  talk_xmpp_session_connect_async (session, NULL, talk_test_store_result_cb, &result);
   WAIT_UNTIL (result != NULL);
   g_assert_false (talk_xmpp_session_connect_finish (session, result, NULL));
   g_clear_object (&result);
@@ -1353,12 +1143,12 @@ test_dispose_connecting (void)
   talk_xmpp_session_set_host (session, "127.0.0.1", port, FALSE);
   talk_xmpp_session_reconnect_now (session);
   WAIT_UNTIL (talk_xmpp_session_get_state (session) >= TALK_XMPP_SESSION_STATE_CONNECTING);
-  run_for (100);
+  talk_test_run_for (100);
   g_assert_cmpint (talk_xmpp_session_get_state (session), !=, TALK_XMPP_SESSION_STATE_DISCONNECTED);
 
   g_idle_add (drop_session_cb, &session);
   WAIT_UNTIL (session == NULL);
-  run_for (200);
+  talk_test_run_for (200);
 }
 
 static void
