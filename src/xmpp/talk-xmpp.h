@@ -11,3 +11,8 @@
 #include "talk-xmpp-session.h"
 #include "talk-xmpp-enums.h"
 #include "modules/talk-xmpp-disco.h"
+#include "modules/talk-xmpp-roster.h"
+#include "modules/talk-xmpp-presence.h"
+#include "modules/talk-xmpp-message.h"
+#include "modules/talk-xmpp-carbons.h"
+#include "modules/talk-xmpp-mam.h"
