@@ -51,6 +51,8 @@ struct _TalkRoster
   gulong presence_error_id;
   gulong online_id;
   gulong disconnected_id;
+  gulong resumed_id;
+  gboolean presence_stale;
 };
 
 enum
@@ -401,22 +403,11 @@ presence_error_cb (TalkXmppPresence *presence,
 }
 
 static void
-session_online_cb (TalkXmppSession *session,
-                   TalkRoster      *self)
-{
-  talk_roster_refresh (self);
-}
-
-static void
-session_disconnected_cb (TalkXmppSession *session,
-                         const GError    *error,
-                         TalkRoster      *self)
+clear_all_presence (TalkRoster *self)
 {
   guint first = G_MAXUINT;
   guint last = 0;
 
-  g_cancellable_cancel (self->fetch_cancellable);
-  g_clear_object (&self->fetch_cancellable);
   g_hash_table_remove_all (self->unlisted);
 
   for (guint i = 0; i < self->entries->len; i++)
@@ -433,6 +424,45 @@ session_disconnected_cb (TalkXmppSession *session,
   /* One signal over the span, not one per contact. */
   if (first != G_MAXUINT)
     roster_items_changed (self, first, last - first + 1, last - first + 1);
+}
+
+static void
+session_online_cb (TalkXmppSession *session,
+                   TalkRoster      *self)
+{
+  /* A fresh session: the server sends everyone's presence again. */
+  if (self->presence_stale)
+    {
+      self->presence_stale = FALSE;
+      clear_all_presence (self);
+    }
+  talk_roster_refresh (self);
+}
+
+static void
+session_resumed_cb (TalkXmppSession *session,
+                    TalkRoster      *self)
+{
+  self->presence_stale = FALSE;
+}
+
+
+static void
+session_disconnected_cb (TalkXmppSession *session,
+                         const GError    *error,
+                         TalkRoster      *self)
+{
+  g_cancellable_cancel (self->fetch_cancellable);
+  g_clear_object (&self->fetch_cancellable);
+
+  /* A resumed stream management session gets no presence again (XEP-0198
+   * §5): keep what we know until it is resumed, or cleared on "online". */
+  if (error != NULL && talk_xmpp_session_get_sm_suspended (session))
+    {
+      self->presence_stale = TRUE;
+      return;
+    }
+  clear_all_presence (self);
 }
 
 /* Public API */
@@ -532,6 +562,8 @@ talk_roster_constructed (GObject *object)
                                       G_CALLBACK (session_online_cb), self);
   self->disconnected_id = g_signal_connect (self->session, "disconnected",
                                             G_CALLBACK (session_disconnected_cb), self);
+  self->resumed_id = g_signal_connect (self->session, "resumed",
+                                       G_CALLBACK (session_resumed_cb), self);
 
   talk_roster_refresh (self);
 }
@@ -559,6 +591,7 @@ talk_roster_dispose (GObject *object)
     {
       g_clear_signal_handler (&self->online_id, self->session);
       g_clear_signal_handler (&self->disconnected_id, self->session);
+      g_clear_signal_handler (&self->resumed_id, self->session);
     }
 
   g_clear_object (&self->roster);

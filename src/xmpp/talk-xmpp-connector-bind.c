@@ -2,9 +2,15 @@
 /*
  * TalkXmppConnector: the last steps once signed in.
  *
- *   features ─► bind IQ (RFC 6120 §7) ─► bound JID is this account's?
+ *   features ─► [asked to resume and <sm/> offered: <resume/> (XEP-0198 §5)
+ *                 ─► <resumed/>: done, the old session goes on
+ *                 ─► <failed/>: on to binding]
+ *     ─► bind IQ (RFC 6120 §7) ─► bound JID is this account's?
  *     ─► [session IQ (RFC 3921 §3), unless the server says it is optional]
  *     ─► done: the stream is the caller's
+ *
+ * Resumption comes after SASL only: the session resumed is one that this
+ * account authenticated, never on trust of the previd alone.
  */
 
 #include "config.h"
@@ -12,6 +18,39 @@
 #include <glib/gi18n-lib.h>
 
 #include "talk-xmpp-connector-private.h"
+
+/* What talk_xmpp_connector_set_resume() asked for, and the answer. It lives
+ * with the step that uses it, as object data freed with the connector. */
+typedef struct
+{
+  char           *previd;
+  guint32         h;
+  TalkXmppJid    *bound_jid;
+  TalkXmppStanza *answer;
+} ResumeRequest;
+
+static GQuark
+resume_request_quark (void)
+{
+  return g_quark_from_static_string ("talk-xmpp-connector-resume");
+}
+
+static void
+resume_request_free (gpointer data)
+{
+  ResumeRequest *request = data;
+
+  g_free (request->previd);
+  g_clear_pointer (&request->bound_jid, talk_xmpp_jid_unref);
+  g_clear_pointer (&request->answer, talk_xmpp_stanza_unref);
+  g_free (request);
+}
+
+static ResumeRequest *
+resume_request_lookup (TalkXmppConnector *self)
+{
+  return g_object_get_qdata (G_OBJECT (self), resume_request_quark ());
+}
 
 /* A new IQ set, its id kept to know the reply. */
 static TalkXmppStanza *
@@ -158,18 +197,14 @@ bind_cb (GObject      *object,
     _talk_xmpp_connector_done (task);
 }
 
-void
-_talk_xmpp_connector_start_bind (GTask          *task,
-                                 TalkXmppStanza *features)
+static void
+start_bind_iq (GTask *task)
 {
   TalkXmppConnector *self = g_task_get_source_object (task);
   g_autoptr(TalkXmppStanza) iq = NULL;
   TalkXmppStanza *bind;
 
-  g_clear_pointer (&self->features, talk_xmpp_stanza_unref);
-  self->features = talk_xmpp_stanza_ref (features);
-
-  if (talk_xmpp_stanza_get_child (features, "bind", TALK_XMPP_NS_BIND) == NULL)
+  if (talk_xmpp_stanza_get_child (self->features, "bind", TALK_XMPP_NS_BIND) == NULL)
     {
       _talk_xmpp_connector_fail_literal (task, TALK_XMPP_ERROR_BIND_FAILED,
                                          _("The server does not offer to bind a resource"));
@@ -185,4 +220,118 @@ _talk_xmpp_connector_start_bind (GTask          *task,
   _talk_xmpp_connector_send (self, iq);
 
   _talk_xmpp_connector_receive (task, _("binding a resource"), bind_cb);
+}
+
+/* Resumption (XEP-0198 §5) */
+
+static void
+resume_cb (GObject      *object,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  TalkXmppConnector *self = g_task_get_source_object (task);
+  ResumeRequest *request = resume_request_lookup (self);
+  g_autoptr(TalkXmppStanza) stanza = NULL;
+  const char *previd;
+
+  stanza = _talk_xmpp_connector_receive_finish (task, object, result);
+  if (stanza == NULL)
+    return;
+
+  previd = talk_xmpp_stanza_get_attribute (stanza, "previd");
+
+  if (talk_xmpp_stanza_is (stanza, "resumed", TALK_XMPP_NS_SM) &&
+      (previd == NULL || g_strcmp0 (previd, request->previd) == 0))
+    {
+      /* The old session goes on, bound as it was: no new resource. */
+      request->answer = g_steal_pointer (&stanza);
+      g_clear_pointer (&self->bound_jid, talk_xmpp_jid_unref);
+      self->bound_jid = talk_xmpp_jid_ref (request->bound_jid);
+      _talk_xmpp_connector_done (task);
+      return;
+    }
+
+  if (talk_xmpp_stanza_is (stanza, "failed", TALK_XMPP_NS_SM))
+    {
+      g_debug ("The server could not resume the session; binding a new one");
+      request->answer = g_steal_pointer (&stanza);
+      start_bind_iq (task);
+      return;
+    }
+
+  _talk_xmpp_connector_unexpected (task, stanza, "<resumed/> or <failed/>");
+}
+
+static void
+start_resume (GTask         *task,
+              ResumeRequest *request)
+{
+  TalkXmppConnector *self = g_task_get_source_object (task);
+  g_autoptr(TalkXmppStanza) resume = talk_xmpp_stanza_new ("resume", TALK_XMPP_NS_SM);
+  g_autofree char *h = g_strdup_printf ("%" G_GUINT32_FORMAT, request->h);
+
+  _talk_xmpp_connector_emit_step (self, TALK_XMPP_CONNECTOR_STEP_BINDING, NULL);
+
+  talk_xmpp_stanza_set_attribute (resume, "previd", request->previd);
+  talk_xmpp_stanza_set_attribute (resume, "h", h);
+  _talk_xmpp_connector_send (self, resume);
+
+  _talk_xmpp_connector_receive (task, _("resuming the session"), resume_cb);
+}
+
+void
+_talk_xmpp_connector_start_bind (GTask          *task,
+                                 TalkXmppStanza *features)
+{
+  TalkXmppConnector *self = g_task_get_source_object (task);
+  ResumeRequest *request = resume_request_lookup (self);
+
+  g_clear_pointer (&self->features, talk_xmpp_stanza_unref);
+  self->features = talk_xmpp_stanza_ref (features);
+
+  /* XEP-0198 §5: <resume/> takes the place of binding. Without <sm/> on
+   * offer the server cannot resume anything: bind, and the caller sees no
+   * answer. */
+  if (request != NULL && request->answer == NULL &&
+      talk_xmpp_stanza_get_child (features, "sm", TALK_XMPP_NS_SM) != NULL)
+    start_resume (task, request);
+  else
+    start_bind_iq (task);
+}
+
+/* Public API */
+
+void
+talk_xmpp_connector_set_resume (TalkXmppConnector *self,
+                                const char        *previd,
+                                guint32            h,
+                                TalkXmppJid       *bound_jid)
+{
+  ResumeRequest *request;
+
+  g_return_if_fail (TALK_XMPP_IS_CONNECTOR (self));
+  g_return_if_fail (!self->started);
+  g_return_if_fail (previd != NULL && previd[0] != '\0');
+  g_return_if_fail (bound_jid != NULL);
+  /* Only this account's own session, which SASL will have proven. */
+  g_return_if_fail (talk_xmpp_jid_equal_bare (bound_jid, self->jid));
+
+  request = g_new0 (ResumeRequest, 1);
+  request->previd = g_strdup (previd);
+  request->h = h;
+  request->bound_jid = talk_xmpp_jid_ref (bound_jid);
+  g_object_set_qdata_full (G_OBJECT (self), resume_request_quark (), request,
+                           resume_request_free);
+}
+
+TalkXmppStanza *
+talk_xmpp_connector_get_resume_answer (TalkXmppConnector *self)
+{
+  ResumeRequest *request;
+
+  g_return_val_if_fail (TALK_XMPP_IS_CONNECTOR (self), NULL);
+
+  request = resume_request_lookup (self);
+  return request != NULL ? request->answer : NULL;
 }

@@ -9,6 +9,9 @@
 
 G_BEGIN_DECLS
 
+/* XEP-0198 stream management, version 3 */
+#define TALK_XMPP_NS_SM "urn:xmpp:sm:3"
+
 typedef enum
 {
   TALK_XMPP_CONNECTOR_STEP_RESOLVING,
@@ -55,6 +58,23 @@ void        talk_xmpp_connector_set_resource        (TalkXmppConnector *self,
 /* Seconds each phase may take (default 30). */
 void        talk_xmpp_connector_set_timeout         (TalkXmppConnector *self,
                                                      guint              seconds);
+/**
+ * talk_xmpp_connector_set_resume:
+ * @previd: the id from the server's <enabled/>
+ * @h: the count of stanzas handled from the server (XEP-0198 §4)
+ * @bound_jid: the full JID the stream management session was bound to; its
+ *   bare JID must be this connector's account
+ *
+ * After SASL, when the server offers stream management, asks to resume
+ * that session (XEP-0198 §5) instead of binding a resource. The answer is
+ * talk_xmpp_connector_get_resume_answer(): on <resumed/> the attempt ends
+ * there, with @bound_jid as the bound JID; on <failed/> a resource is
+ * bound as usual.
+ */
+void        talk_xmpp_connector_set_resume          (TalkXmppConnector *self,
+                                                     const char        *previd,
+                                                     guint32            h,
+                                                     TalkXmppJid       *bound_jid);
 
 void            talk_xmpp_connector_connect_async  (TalkXmppConnector   *self,
                                                     GCancellable        *cancellable,
@@ -71,6 +91,9 @@ TalkXmppSaslMechanism  talk_xmpp_connector_get_sasl_mechanism   (TalkXmppConnect
 const char            *talk_xmpp_connector_get_channel_binding  (TalkXmppConnector *self);
 /* The post-bind <stream:features/> (for stream management and friends). */
 TalkXmppStanza        *talk_xmpp_connector_get_features         (TalkXmppConnector *self);
+/* The server's <resumed/> or <failed/> (XEP-0198 §5), or NULL when
+ * resumption was not asked for or not offered. (transfer none) (nullable) */
+TalkXmppStanza        *talk_xmpp_connector_get_resume_answer    (TalkXmppConnector *self);
 /* SHA-256 of the DER certificate, "AB:CD:…" upper case. */
 const char            *talk_xmpp_connector_get_peer_fingerprint (TalkXmppConnector *self);
 /* (transfer none) (nullable) */

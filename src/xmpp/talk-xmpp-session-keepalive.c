@@ -6,6 +6,7 @@
  * nothing was sent for keepalive-seconds, an XEP-0199 ping to the server
  * when nothing was received; a ping unanswered for ping-timeout-seconds,
  * with nothing else received meanwhile, means the connection is dead.
+ * With stream management an <r/> (XEP-0198 §4) goes along with either.
  */
 
 #include "config.h"
@@ -99,10 +100,18 @@ session_keepalive_cb (gpointer user_data)
       pinged = TRUE;
     }
 
-  if (!pinged && now >= session_last_send (self) + interval)
+  if (pinged || now >= session_last_send (self) + interval)
     {
-      self->last_queued = g_get_monotonic_time ();
-      talk_xmpp_stream_send_raw_async (self->stream, " ", NULL, send_raw_done_cb, NULL);
+      /* XEP-0198 §4: with stream management an <r/> goes out too; it keeps
+       * the stream alive instead of the whitespace, and asks the server
+       * which stanzas it handled. */
+      gboolean requested = _talk_xmpp_session_sm_request_ack (self);
+
+      if (!pinged && !requested)
+        {
+          self->last_queued = g_get_monotonic_time ();
+          talk_xmpp_stream_send_raw_async (self->stream, " ", NULL, send_raw_done_cb, NULL);
+        }
     }
 
   _talk_xmpp_session_keepalive_arm (self);

@@ -13,7 +13,48 @@ G_BEGIN_DECLS
  *   talk-xmpp-session-routing.c    stanza handlers, IQ get/set dispatch
  *   talk-xmpp-session-keepalive.c  whitespace keepalive and XEP-0199 ping
  *   talk-xmpp-session-reconnect.c  retry policy, backoff, network changes
+ *   talk-xmpp-session-sm.c         stream management (XEP-0198)
  */
+
+/* Stream management state (talk-xmpp-session-sm.c). The counters are
+ * 32-bit and wrap (XEP-0198 §4). */
+typedef struct
+{
+  /* this stream */
+  gboolean     enable_sent;    /* <enable/> is out: outgoing stanzas count */
+  gboolean     enabled;        /* <enabled/> came: incoming stanzas count */
+  gboolean     resumed;        /* this stream resumed an earlier one */
+
+  /* the stream management session, kept over a loss to resume it */
+  char        *id;
+  gboolean     resumable;
+  guint        max_seconds;
+  char        *location;
+  TalkXmppJid *jid;
+  gboolean     suspended;      /* lost while resumable: resume next time */
+  gint64       lost_at;
+  guint32      resume_h;       /* the h of the <resume/> under way */
+
+  /* outgoing */
+  guint32      out_count;      /* stanzas sent since <enable/> */
+  guint32      out_acked;      /* the server's last h */
+  GQueue       unacked;        /* TalkXmppStanza: out_acked + 1 … out_count */
+  gboolean     r_pending;      /* an <r/> is out, no <a/> yet */
+  guint        n_since_r;
+  guint        r_source_id;
+  GPtrArray   *to_report;      /* unacknowledged after a failed resumption */
+  GPtrArray   *to_acknowledge; /* handled, as <resumed/> or <failed/> said */
+
+  /* incoming */
+  guint32      in_count;       /* stanzas received since <enabled/> */
+  guint32      in_told;        /* the h of our last <a/> */
+  GQueue       held;           /* acks held by handlers, oldest first */
+  guint        epoch;          /* bumped when counting starts over */
+  gboolean     in_stanza;      /* a received stanza is being handled… */
+  gboolean     in_counted;     /* …and it counts */
+  gboolean     peer_waiting;   /* an <r/> was answered short of in_count */
+} TalkXmppSessionSm;
+
 struct _TalkXmppSession
 {
   GObject parent_instance;
@@ -67,6 +108,8 @@ struct _TalkXmppSession
   GPtrArray *handlers;
   guint last_handler_id;
   GHashTable *pending_iqs;
+
+  TalkXmppSessionSm sm;
 };
 
 /* For tests and the connector's result */
@@ -141,5 +184,53 @@ guint    _talk_xmpp_session_schedule_retry            (TalkXmppSession *self,
                                                        const GError    *error);
 void     _talk_xmpp_session_cancel_reconnect          (TalkXmppSession *self);
 void     _talk_xmpp_session_stop_network_monitor      (TalkXmppSession *self);
+
+/* talk-xmpp-session-sm.c */
+
+/* Installs "sm-enabled" and "sm-resumed" under the given ids, and the
+ * signals "resumed", "stanza-acknowledged" and "stanzas-unacknowledged". */
+void     _talk_xmpp_session_sm_class_init             (GObjectClass    *klass,
+                                                       guint            prop_enabled,
+                                                       guint            prop_resumed);
+void     _talk_xmpp_session_sm_init                   (TalkXmppSession *self);
+void     _talk_xmpp_session_sm_finalize               (TalkXmppSession *self);
+/* Asks @connector to resume a suspended session. */
+void     _talk_xmpp_session_sm_prepare_attempt        (TalkXmppSession   *self,
+                                                       TalkXmppConnector *connector);
+/* Reads the connector's answer to <resume/>: sets @resumed, or fails when
+ * the answer is unusable (the stream, if any, is then to be closed). */
+gboolean _talk_xmpp_session_sm_attempt_done           (TalkXmppSession    *self,
+                                                       TalkXmppConnector  *connector,
+                                                       TalkXmppStream     *stream,
+                                                       gboolean           *resumed,
+                                                       GError            **error);
+/* Online on a new stream: <enable/>, or the re-sending after <resumed/>. */
+void     _talk_xmpp_session_sm_online                 (TalkXmppSession *self,
+                                                       gboolean         resumed);
+void     _talk_xmpp_session_sm_emit_resumed           (TalkXmppSession *self);
+/* The stream is going away: timers stop. */
+void     _talk_xmpp_session_sm_detach                 (TalkXmppSession *self);
+/* Offline (@error NULL: the user's doing): suspend for resumption, or end
+ * and report what the server never acknowledged. */
+void     _talk_xmpp_session_sm_offline                (TalkXmppSession *self,
+                                                       const GError    *error);
+/* TRUE when @element was a stream management element; it is handled. */
+gboolean _talk_xmpp_session_sm_handle_nonza           (TalkXmppSession *self,
+                                                       TalkXmppStanza  *element);
+/* Around the handling of a received stanza. */
+void     _talk_xmpp_session_sm_stanza_begin           (TalkXmppSession *self,
+                                                       TalkXmppStanza  *stanza);
+void     _talk_xmpp_session_sm_stanza_end             (TalkXmppSession *self);
+/* @stanza was queued on the stream. */
+void     _talk_xmpp_session_sm_sent                   (TalkXmppSession *self,
+                                                       TalkXmppStanza  *stanza);
+/* The keepalive's turn: sends an <r/> unless one is out. Returns whether
+ * it did. */
+gboolean _talk_xmpp_session_sm_request_ack            (TalkXmppSession *self);
+/* For tests: both counters of an enabled session with nothing pending
+ * start at these values, to cross 2^32 quickly. */
+void     _talk_xmpp_session_sm_set_counters           (TalkXmppSession *self,
+                                                       guint32          out_count,
+                                                       guint32          in_count);
 
 G_END_DECLS

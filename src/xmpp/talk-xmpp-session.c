@@ -17,7 +17,8 @@
  *
  * This file holds the object, connecting and going offline; the rest is
  * split by topic behind talk-xmpp-session-private.h: -iq.c (the tracker),
- * -routing.c (handlers), -keepalive.c and -reconnect.c.
+ * -routing.c (handlers), -keepalive.c, -reconnect.c and -sm.c (stream
+ * management, XEP-0198: its elements are taken before "stanza-received").
  */
 
 #include "config.h"
@@ -54,7 +55,11 @@ enum {
   PROP_PING_TIMEOUT_SECONDS,
   PROP_IQ_TIMEOUT_SECONDS,
   PROP_RECONNECT_AT,
-  N_PROPS
+  N_PROPS,
+
+  /* installed by talk-xmpp-session-sm.c */
+  PROP_SM_ENABLED = N_PROPS,
+  PROP_SM_RESUMED,
 };
 
 enum {
@@ -234,10 +239,21 @@ session_recv_cb (GObject      *source,
       return;
     }
 
-  /* Announced first: a handler may take the session offline. */
+  /* XEP-0198 elements are not stanzas: neither announced nor routed. */
+  if (_talk_xmpp_session_sm_handle_nonza (self, stanza))
+    {
+      if (self->stream == stream)
+        session_receive_next (self);
+      return;
+    }
+
+  /* Announced first: a handler may take the session offline. Handled (for
+   * XEP-0198) once routed, unless a handler held the ack. */
+  _talk_xmpp_session_sm_stanza_begin (self, stanza);
   g_signal_emit (self, signals[STANZA_RECEIVED], 0, stanza);
   if (self->stream == stream)
     _talk_xmpp_session_route (self, stanza);
+  _talk_xmpp_session_sm_stanza_end (self);
 
   if (self->stream == stream)
     session_receive_next (self);
@@ -259,6 +275,7 @@ session_detach_stream (TalkXmppSession *self)
   g_cancellable_cancel (self->recv_cancellable);
   g_clear_object (&self->recv_cancellable);
   g_clear_handle_id (&self->keepalive_source_id, g_source_remove);
+  _talk_xmpp_session_sm_detach (self);
   g_clear_pointer (&self->keepalive_ping_id, g_free);
   self->keepalive_ping_sent = 0;
   self->online_since = 0;
@@ -349,6 +366,7 @@ session_went_offline (TalkXmppSession *self,
   session_set_bound_jid (self, NULL);
   session_set_state (self, TALK_XMPP_SESSION_STATE_DISCONNECTED);
   _talk_xmpp_session_fail_pending_iqs (self);
+  _talk_xmpp_session_sm_offline (self, error);
 
   delay_ms = _talk_xmpp_session_schedule_retry (self, error);
 
@@ -390,6 +408,11 @@ _talk_xmpp_session_lost (TalkXmppSession *self,
 }
 
 /* Connecting */
+
+static void session_adopt (TalkXmppSession *self,
+                           TalkXmppStream  *stream,
+                           TalkXmppJid     *bound_jid,
+                           gboolean         resumed);
 
 static void
 session_copy_connector_info (TalkXmppSession   *self,
@@ -447,6 +470,7 @@ session_connect_cb (GObject      *source,
   g_autoptr(TalkXmppSession) self = NULL;
   g_autoptr(TalkXmppStream) stream = NULL;
   g_autoptr(GError) error = NULL;
+  gboolean resumed = FALSE;
 
   stream = talk_xmpp_connector_connect_finish (connector, result, &error);
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
@@ -476,7 +500,17 @@ session_connect_cb (GObject      *source,
   g_object_ref (connector);
   g_clear_object (&self->connect_cancellable);
   session_clear_connector (self);
-  _talk_xmpp_session_adopt_stream (self, stream, talk_xmpp_connector_get_bound_jid (connector));
+
+  /* XEP-0198 §5: what became of the <resume/>, if one was asked for. */
+  if (!_talk_xmpp_session_sm_attempt_done (self, connector, stream, &resumed, &error))
+    {
+      g_object_unref (connector);
+      session_close_detached (stream, FALSE);
+      session_went_offline (self, error);
+      return;
+    }
+
+  session_adopt (self, stream, talk_xmpp_connector_get_bound_jid (connector), resumed);
   g_object_unref (connector);
 
   if (self->stream == stream)
@@ -507,6 +541,7 @@ _talk_xmpp_session_start_attempt (TalkXmppSession *self)
     talk_xmpp_connector_set_pinned_certificate (self->connector, self->pinned_certificate);
   if (self->resource != NULL)
     talk_xmpp_connector_set_resource (self->connector, self->resource);
+  _talk_xmpp_session_sm_prepare_attempt (self, self->connector);
   self->step_handler_id = g_signal_connect (self->connector, "step",
                                             G_CALLBACK (connector_step_cb), self);
 
@@ -783,20 +818,20 @@ talk_xmpp_session_send (TalkXmppSession *self,
 
   self->last_queued = g_get_monotonic_time ();
   talk_xmpp_stream_send_async (self->stream, stanza, NULL, send_done_cb, NULL);
+  _talk_xmpp_session_sm_sent (self, stanza);
   return TRUE;
 }
 
 /* Private API */
 
-void
-_talk_xmpp_session_adopt_stream (TalkXmppSession *self,
-                                 TalkXmppStream  *stream,
-                                 TalkXmppJid     *bound_jid)
+/* With @resumed the stream continues the previous session (XEP-0198 §5):
+ * "resumed" instead of "online". */
+static void
+session_adopt (TalkXmppSession *self,
+               TalkXmppStream  *stream,
+               TalkXmppJid     *bound_jid,
+               gboolean         resumed)
 {
-  g_return_if_fail (TALK_XMPP_IS_SESSION (self));
-  g_return_if_fail (TALK_XMPP_IS_STREAM (stream));
-  g_return_if_fail (self->stream == NULL);
-
   _talk_xmpp_session_cancel_reconnect (self);
 
   self->stream = g_object_ref (stream);
@@ -808,10 +843,31 @@ _talk_xmpp_session_adopt_stream (TalkXmppSession *self,
   session_set_bound_jid (self, bound_jid);
   session_set_state (self, TALK_XMPP_SESSION_STATE_ONLINE);
   session_receive_next (self);
+  /* <enable/> before anything else is sent, or the re-sending after
+   * <resumed/>; may report stanzas a failed resumption left over. */
+  _talk_xmpp_session_sm_online (self, resumed);
+  if (self->stream != stream)
+    return;
   _talk_xmpp_session_keepalive_arm (self);
 
-  g_debug ("%s online", bound_jid ? talk_xmpp_jid_to_string (bound_jid) : "Session");
-  g_signal_emit (self, signals[ONLINE], 0);
+  g_debug ("%s %s", bound_jid ? talk_xmpp_jid_to_string (bound_jid) : "Session",
+           resumed ? "resumed" : "online");
+  if (resumed)
+    _talk_xmpp_session_sm_emit_resumed (self);
+  else
+    g_signal_emit (self, signals[ONLINE], 0);
+}
+
+void
+_talk_xmpp_session_adopt_stream (TalkXmppSession *self,
+                                 TalkXmppStream  *stream,
+                                 TalkXmppJid     *bound_jid)
+{
+  g_return_if_fail (TALK_XMPP_IS_SESSION (self));
+  g_return_if_fail (TALK_XMPP_IS_STREAM (stream));
+  g_return_if_fail (self->stream == NULL);
+
+  session_adopt (self, stream, bound_jid, FALSE);
 }
 
 /* GObject */
@@ -862,6 +918,7 @@ talk_xmpp_session_finalize (GObject *object)
   g_clear_pointer (&self->pending_iqs, g_hash_table_unref);
   g_clear_pointer (&self->connect_waiters, g_ptr_array_unref);
   g_clear_pointer (&self->handlers, g_ptr_array_unref);
+  _talk_xmpp_session_sm_finalize (self);
 
   G_OBJECT_CLASS (talk_xmpp_session_parent_class)->finalize (object);
 }
@@ -930,6 +987,12 @@ talk_xmpp_session_get_property (GObject    *object,
       break;
     case PROP_RECONNECT_AT:
       g_value_set_int64 (value, self->reconnect_at);
+      break;
+    case PROP_SM_ENABLED:
+      g_value_set_boolean (value, self->sm.enabled);
+      break;
+    case PROP_SM_RESUMED:
+      g_value_set_boolean (value, self->sm.resumed);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -1048,6 +1111,7 @@ talk_xmpp_session_class_init (TalkXmppSessionClass *klass)
     g_param_spec_int64 ("reconnect-at", NULL, NULL, 0, G_MAXINT64, 0, ro);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
+  _talk_xmpp_session_sm_class_init (object_class, PROP_SM_ENABLED, PROP_SM_RESUMED);
 
   signals[STANZA_RECEIVED] =
     g_signal_new ("stanza-received", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
@@ -1077,4 +1141,5 @@ talk_xmpp_session_init (TalkXmppSession *self)
   self->connect_waiters = g_ptr_array_new ();
   _talk_xmpp_session_routing_init (self);
   _talk_xmpp_session_iq_init (self);
+  _talk_xmpp_session_sm_init (self);
 }

@@ -35,6 +35,14 @@ typedef gboolean (*TalkXmppStanzaHandler) (TalkXmppSession *session,
                                            gpointer         user_data);
 
 /**
+ * TalkXmppAckToken:
+ *
+ * A deferred stream management acknowledgement of one received stanza;
+ * see talk_xmpp_session_hold_ack().
+ */
+typedef struct _TalkXmppAckToken TalkXmppAckToken;
+
+/**
  * TalkXmppSession:
  *
  * One account's connection (DESIGN.md "The session object").
@@ -53,6 +61,24 @@ typedef gboolean (*TalkXmppStanzaHandler) (TalkXmppSession *session,
  * before routing; "online" when bound; "disconnected" (GError, nullable:
  * NULL for a disconnect the user asked for); "reconnect-scheduled"
  * (guint delay_ms).
+ *
+ * Stream management (XEP-0198), used whenever the server offers it:
+ * "sm-enabled" (gboolean, read-only) while stanzas are counted on the
+ * current stream; "sm-resumed" (gboolean, read-only) when the current
+ * stream resumed the previous one. Signals: "resumed" instead of "online"
+ * after a lost connection was resumed: the server kept the session (roster,
+ * presence, carbons, the bound JID), so nothing is to be fetched or sent
+ * again (XEP-0198 §5); "stanza-acknowledged" (TalkXmppStanza) when the
+ * server confirmed that it handled a stanza sent with
+ * talk_xmpp_session_send(); "stanzas-unacknowledged" (GPtrArray of
+ * TalkXmppStanza, oldest first) for stanzas the server never confirmed and
+ * the session will not send again: after a loss that cannot be resumed
+ * (at once), after a failed resumption (once online again, right before
+ * "online", so that they can be sent again at once), or when the user
+ * disconnects while a resumption was pending. Some may have arrived
+ * (XEP-0198 §5): messages carry an XEP-0359 origin-id to deduplicate. A
+ * clean disconnect reports nothing: the server handles what it read before
+ * the closing tag (RFC 6120 §4.4).
  */
 TalkXmppSession *talk_xmpp_session_new (TalkXmppJid *jid);
 
@@ -173,5 +199,41 @@ void      talk_xmpp_session_remove_handler    (TalkXmppSession *self,
  */
 gboolean  talk_xmpp_session_is_from_own_account (TalkXmppSession *self,
                                                  TalkXmppStanza  *stanza);
+
+/**
+ * talk_xmpp_session_hold_ack:
+ *
+ * Only while a received stanza is being handled (in a stanza handler or a
+ * "stanza-received" handler): the server is not told that this stanza was
+ * handled until talk_xmpp_session_release_ack(). DESIGN.md: a message is
+ * acknowledged only once it is stored, because an XEP-0198 ack is a promise
+ * that it is durable. The count the server sees advances in order: a held
+ * stanza also holds back those received after it (XEP-0198 §4). Stanzas
+ * nobody holds count as handled once routed. Without stream management the
+ * token does nothing.
+ *
+ * A connection lost before the release is resumed with the count released
+ * by then; the server sends the rest again (dedupe by XEP-0359 stanza-id),
+ * and a token from before then releases nothing.
+ *
+ * Returns: (transfer full): the token, for exactly one
+ *   talk_xmpp_session_release_ack()
+ */
+TalkXmppAckToken *talk_xmpp_session_hold_ack    (TalkXmppSession  *self);
+/**
+ * talk_xmpp_session_release_ack:
+ * @token: (transfer full): from talk_xmpp_session_hold_ack()
+ *
+ * The stanza is handled (for a message: durably stored). When the server
+ * had asked for the count meanwhile, an <a/> follows with the new one.
+ */
+void              talk_xmpp_session_release_ack (TalkXmppSession  *self,
+                                                 TalkXmppAckToken *token);
+
+gboolean  talk_xmpp_session_get_sm_enabled    (TalkXmppSession *self);
+gboolean  talk_xmpp_session_get_sm_resumed    (TalkXmppSession *self);
+/* TRUE while a lost stream management session may still be resumed: what
+ * the server knew about this client (presence, carbons) may come back. */
+gboolean  talk_xmpp_session_get_sm_suspended  (TalkXmppSession *self);
 
 G_END_DECLS

@@ -243,6 +243,10 @@ carbons_disconnected_cb (TalkXmppSession *session,
                          TalkXmppCarbons *self)
 {
   g_cancellable_cancel (self->auto_cancellable);
+  /* A resumed stream keeps its carbons state on the server (XEP-0198 §5);
+   * a fresh one starts without, and "online" enables it again. */
+  if (error != NULL && talk_xmpp_session_get_sm_suspended (session))
+    return;
   carbons_set_enabled (self, FALSE);
 }
 
