@@ -36,12 +36,19 @@ struct _TalkClient
   TalkXmppDisco *disco;
   TalkXmppRoster *xmpp_roster;
   TalkXmppPresence *presence;
+  TalkXmppMessage *message;
+  TalkXmppCarbons *carbons;
+  TalkXmppMam *mam;
   TalkRoster *roster;
+  TalkChats *chats;
+  TalkHistory *history;         /* from the first account on */
   GListStore *empty_roster;     /* the "roster" without an account */
 
   gulong state_id;
   gulong reconnect_at_id;
   gulong online_id;
+  gulong resumed_id;
+  gboolean presence_unsent;
   gulong disconnected_id;
   gulong reconnect_scheduled_id;
 
@@ -90,6 +97,7 @@ enum {
   PROP_CERTIFICATE_FINGERPRINT,
   PROP_RECONNECT_AT,
   PROP_PASSWORD_SAVED,
+  PROP_CHATS,
   N_PROPS
 };
 
@@ -362,12 +370,34 @@ session_online_cb (TalkXmppSession *session,
     }
 
   talk_xmpp_presence_send_own (self->presence, self->show, self->status_message, 0);
+  self->presence_unsent = FALSE;
   client_set_string (self, &self->certificate_fingerprint, NULL,
                      PROP_CERTIFICATE_FINGERPRINT);
   client_set_status (self, TALK_CLIENT_STATUS_ONLINE, NULL);
 
   if (self->password_to_store != NULL)
     client_store_password (self);
+}
+
+/* XEP-0198 §5: a resumed stream keeps its presence on the server; only a
+ * choice made while the stream was away is sent. */
+static void
+session_resumed_cb (TalkXmppSession *session,
+                    TalkClient      *self)
+{
+  if (self->show == TALK_XMPP_PRESENCE_SHOW_OFFLINE)
+    {
+      client_disconnect_session (self, NULL, NULL, NULL);
+      client_set_status (self, TALK_CLIENT_STATUS_OFFLINE, NULL);
+      return;
+    }
+
+  if (self->presence_unsent)
+    {
+      talk_xmpp_presence_send_own (self->presence, self->show, self->status_message, 0);
+      self->presence_unsent = FALSE;
+    }
+  client_set_status (self, TALK_CLIENT_STATUS_ONLINE, NULL);
 }
 
 static gboolean
@@ -445,6 +475,7 @@ client_teardown (TalkClient *self)
   g_clear_signal_handler (&self->state_id, self->session);
   g_clear_signal_handler (&self->reconnect_at_id, self->session);
   g_clear_signal_handler (&self->online_id, self->session);
+  g_clear_signal_handler (&self->resumed_id, self->session);
   g_clear_signal_handler (&self->disconnected_id, self->session);
   g_clear_signal_handler (&self->reconnect_scheduled_id, self->session);
 
@@ -454,6 +485,10 @@ client_teardown (TalkClient *self)
   if (!client_session_is_idle (self))
     client_sign_out (self, NULL, NULL, NULL);
 
+  g_clear_object (&self->chats);
+  g_clear_object (&self->mam);
+  g_clear_object (&self->carbons);
+  g_clear_object (&self->message);
   g_clear_object (&self->roster);
   g_clear_object (&self->presence);
   g_clear_object (&self->xmpp_roster);
@@ -500,6 +535,17 @@ client_set_account (TalkClient  *self,
       talk_xmpp_presence_set_disco (self->presence, self->disco);
       self->roster = talk_roster_new (self->xmpp_roster, self->presence);
 
+      /* Before the handlers below: TalkChats asks for the archive and
+       * the server's features before the initial presence brings the
+       * offline messages. */
+      self->message = talk_xmpp_message_new (self->session);
+      self->carbons = talk_xmpp_carbons_new (self->session);
+      self->mam = talk_xmpp_mam_new (self->session);
+      if (self->history == NULL)
+        self->history = talk_history_new (NULL);
+      self->chats = talk_chats_new (self->history, self->session, self->message, self->carbons,
+                                    self->mam, self->disco, self->roster);
+
       self->state_id = g_signal_connect (self->session, "notify::state",
                                          G_CALLBACK (session_state_cb), self);
       self->reconnect_at_id = g_signal_connect (self->session, "notify::reconnect-at",
@@ -507,6 +553,8 @@ client_set_account (TalkClient  *self,
       /* After talk_roster_new(): see session_online_cb(). */
       self->online_id = g_signal_connect (self->session, "online",
                                           G_CALLBACK (session_online_cb), self);
+      self->resumed_id = g_signal_connect (self->session, "resumed",
+                                           G_CALLBACK (session_resumed_cb), self);
       self->disconnected_id = g_signal_connect (self->session, "disconnected",
                                                 G_CALLBACK (session_disconnected_cb), self);
       self->reconnect_scheduled_id =
@@ -516,6 +564,7 @@ client_set_account (TalkClient  *self,
 
   client_notify (self, PROP_ACCOUNT);
   client_notify (self, PROP_ROSTER);
+  client_notify (self, PROP_CHATS);
   if (jid_changed)
     client_notify (self, PROP_JID);
 
@@ -933,6 +982,7 @@ talk_client_set_presence (TalkClient           *self,
 
   client_set_show (self, show);
   client_set_string (self, &self->status_message, status_message, PROP_STATUS_MESSAGE);
+  self->presence_unsent = TRUE;
 
   if (self->session == NULL)
     return;
@@ -949,6 +999,7 @@ talk_client_set_presence (TalkClient           *self,
     {
     case TALK_CLIENT_STATUS_ONLINE:
       talk_xmpp_presence_send_own (self->presence, show, self->status_message, 0);
+      self->presence_unsent = FALSE;
       break;
 
     case TALK_CLIENT_STATUS_OFFLINE:
@@ -1151,6 +1202,13 @@ talk_client_get_session (TalkClient *self)
   return self->session;
 }
 
+TalkChats *
+talk_client_get_chats (TalkClient *self)
+{
+  g_return_val_if_fail (TALK_IS_CLIENT (self), NULL);
+  return self->chats;
+}
+
 /* GObject */
 
 static void
@@ -1162,6 +1220,7 @@ talk_client_dispose (GObject *object)
   client_drop_password_to_store (self);
   client_teardown (self);
   g_clear_object (&self->account);
+  g_clear_object (&self->history);
   g_clear_object (&self->empty_roster);
   g_clear_pointer (&self->store_waiters, g_ptr_array_unref);
 
@@ -1223,6 +1282,9 @@ talk_client_get_property (GObject    *object,
     case PROP_PASSWORD_SAVED:
       g_value_set_boolean (value, self->password_saved);
       break;
+    case PROP_CHATS:
+      g_value_set_object (value, self->chats);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -1263,6 +1325,8 @@ talk_client_class_init (TalkClientClass *klass)
     g_param_spec_int64 ("reconnect-at", NULL, NULL, 0, G_MAXINT64, 0, ro);
   properties[PROP_PASSWORD_SAVED] =
     g_param_spec_boolean ("password-saved", NULL, NULL, FALSE, ro);
+  properties[PROP_CHATS] =
+    g_param_spec_object ("chats", NULL, NULL, TALK_TYPE_CHATS, ro);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }

@@ -4,6 +4,7 @@
 #include <gio/gio.h>
 
 #include "talk-account.h"
+#include "talk-chats.h"
 #include "talk-roster.h"
 #include "talk-xmpp.h"
 #include "modules/talk-xmpp-presence.h"
@@ -62,7 +63,11 @@ G_DECLARE_FINAL_TYPE (TalkClient, talk_client, TALK, CLIENT, GObject)
  * about the last failure), "certificate-fingerprint" (string, nullable),
  * "reconnect-at" (gint64, monotonic µs, 0 when none),
  * "password-saved" (gboolean: FALSE when the keyring could not take it;
- * the UI says so).
+ * the UI says so), "chats" (TalkChats, nullable: the account's chats, a new
+ * object when the account changes).
+ *
+ * Messages are kept in one history at the default path
+ * (talk_history_dup_default_path()), opened with the first account.
  */
 TalkClient       *talk_client_new                 (void);
 
@@ -175,5 +180,7 @@ gint64                talk_client_get_reconnect_at (TalkClient *self);
 gboolean              talk_client_get_password_saved (TalkClient *self);
 /* (transfer none) (nullable): for diagnostics and tests */
 TalkXmppSession      *talk_client_get_session     (TalkClient *self);
+/* (transfer none) (nullable): the account's chats; %NULL without an account */
+TalkChats            *talk_client_get_chats       (TalkClient *self);
 
 G_END_DECLS
