@@ -35,5 +35,19 @@ ninja -C "$build" $targets >/dev/null
 
 echo "# $(uname -sm), $(nproc) CPUs, $(date -u +%Y-%m-%d)"
 for target in $targets; do
-  "$build/$target" "$@"
+  case $target in
+    *-ui)
+      # Needs a display, and takes its own arguments (see bench/README.md).
+      if command -v xvfb-run >/dev/null 2>&1; then
+        xvfb-run -a -s '-screen 0 1280x800x24' "$build/$target"
+      elif [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
+        "$build/$target"
+      else
+        echo "$(basename "$target"): skipped, no display and no xvfb-run" >&2
+      fi
+      ;;
+    *)
+      "$build/$target" "$@"
+      ;;
+  esac
 done

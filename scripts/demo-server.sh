@@ -12,9 +12,11 @@
 # The server uses tests/fixtures/prosody.cfg.lua.in, the config the test
 # fixture uses; its certificate is self-signed for "localhost", so the app
 # asks to trust FINGERPRINT on first connection. Accounts alice@localhost
-# and bob@localhost get fresh random passwords. The same assignments are
-# kept in DIR/demo.env (mode 600). The server keeps running after this
-# script returns, until `stop`.
+# and bob@localhost get fresh random passwords and have each other in their
+# rosters (subscription "both", group Friends), so a client that signs in
+# sees the other's presence at once. The same assignments are kept in
+# DIR/demo.env (mode 600). The server keeps running after this script
+# returns, until `stop`.
 set -eu
 
 here="$(dirname "$(readlink -f "$0")")"
@@ -103,6 +105,40 @@ wait_until_listening () {
   return 1
 }
 
+# Creates the account $1@localhost with the password $2. `adduser` reads
+# the password (twice) on stdin, so unlike `register` it never shows up
+# in a process list; printf is a shell builtin.
+add_user () {
+  printf '%s\n%s\n' "$2" "$2" |
+    prosodyctl --config "$dir/prosody.cfg.lua" adduser "$1@localhost" >/dev/null 2>&1 &&
+    [ -f "$dir/data/localhost/accounts/$1.dat" ]
+}
+
+# Writes $1's roster with $2 as its one contact, named $3, in the layout
+# Prosody 0.12's internal storage uses for data/HOST/roster/USER.dat (as
+# mod_roster writes it after a mutual subscription: groups are a set, and
+# the [false] entry holds the roster version, RFC 6121 §2.6). Only before
+# the server starts: it caches rosters while running.
+write_roster () {
+  local user="$1" contact="$2" name="$3"
+  mkdir -p "$dir/data/localhost/roster"
+  cat >"$dir/data/localhost/roster/$user.dat" <<EOF
+return {
+	[false] = {
+		["version"] = 1;
+		["pending"] = {};
+	};
+	["$contact@localhost"] = {
+		["name"] = "$name";
+		["subscription"] = "both";
+		["groups"] = {
+			["Friends"] = true;
+		};
+	};
+};
+EOF
+}
+
 stop_pid () {
   local pid="$1"
   kill -TERM "$pid" 2>/dev/null || return 0
@@ -135,10 +171,10 @@ start () {
   write_config
   alice_password="$(openssl rand -hex 12)"
   bob_password="$(openssl rand -hex 12)"
-  prosodyctl --config "$dir/prosody.cfg.lua" register alice localhost "$alice_password" \
-    </dev/null >/dev/null 2>&1 || die "prosodyctl could not create alice"
-  prosodyctl --config "$dir/prosody.cfg.lua" register bob localhost "$bob_password" \
-    </dev/null >/dev/null 2>&1 || die "prosodyctl could not create bob"
+  add_user alice "$alice_password" || die "prosodyctl could not create alice"
+  add_user bob "$bob_password" || die "prosodyctl could not create bob"
+  write_roster alice bob Bob
+  write_roster bob alice Alice
 
   for attempt in 1 2 3 4 5; do
     if [ "$attempt" -gt 1 ]; then

@@ -3,11 +3,42 @@
 
 #include <adwaita.h>
 
+#include "talk-client.h"
+
 G_BEGIN_DECLS
 
 #define TALK_TYPE_WINDOW (talk_window_get_type ())
 G_DECLARE_FINAL_TYPE (TalkWindow, talk_window, TALK, WINDOW, AdwApplicationWindow)
 
-TalkWindow *talk_window_new (GtkApplication *application);
+/**
+ * TalkWindow:
+ *
+ * The main window: the sign-in page while there is no account, else
+ * the contact list beside the conversations in tabs. Its size is kept
+ * in GSettings. Property: "client" (TalkClient, construct-only).
+ *
+ * Tabs: Ctrl+W closes one, Ctrl+Page_Up and Ctrl+Page_Down go to the
+ * previous and next, Alt+1 … Alt+9 to the first nine. A tab shows the
+ * contact's presence and, with unread messages, their count.
+ *
+ * The conversation the user sees (the window active, the chat the
+ * selected tab) is told to the chats (talk_chats_set_chat_visible(),
+ * talk_chats_mark_displayed()). A message for any other conversation
+ * raises a desktop notification, one per peer, whose default action is
+ * "app.open-chat" with the peer's JID; the window adds that action to
+ * the application when the application has none.
+ */
+TalkWindow *talk_window_new          (GtkApplication *application,
+                                      TalkClient     *client);
+
+TalkClient *talk_window_get_client   (TalkWindow     *self);
+
+/* Opens the conversation with @jid (a bare JID) in a tab, or brings its
+ * tab forward when it is open. */
+void        talk_window_open_chat    (TalkWindow     *self,
+                                      const char     *jid);
+
+/* Shows the contact search and puts the focus in it. */
+void        talk_window_focus_search (TalkWindow     *self);
 
 G_END_DECLS
