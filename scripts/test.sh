@@ -62,7 +62,7 @@ ninja -C "$builddir" || build_failed "build ($builddir)"
 rm -f "$builddir/meson-logs/testlog.json"
 
 test_status=0
-xvfb-run -a -s "-screen 0 1280x1024x24 -nolisten tcp" \
+xvfb-run -a -s "-screen 0 1280x1024x24 -nolisten tcp -noreset" \
   dbus-run-session -- \
   tests/session-env.sh \
   meson test -C "$builddir" --print-errorlogs --num-processes 2 \
