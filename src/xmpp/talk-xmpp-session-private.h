@@ -95,6 +95,10 @@ struct _TalkXmppSession
   gint64 online_since;
   gint64 last_queued;
   guint keepalive_source_id;
+  /* Receiving in bursts (see session_receive_next()) */
+  gint64 burst_start;
+  gint64 recv_requested_at;
+  guint yield_source_id;
   char *keepalive_ping_id;
   gint64 keepalive_ping_sent;
 

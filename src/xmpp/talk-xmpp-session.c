@@ -212,6 +212,9 @@ send_done_cb (GObject      *source,
 
 /* Receiving */
 
+#define BURST_US        (8 * 1000)
+#define RECV_WAITED_US  (2 * 1000)
+
 static void session_receive_next (TalkXmppSession *self);
 
 static void
@@ -231,6 +234,10 @@ session_recv_cb (GObject      *source,
   self = g_object_ref (user_data);
   if (stream != self->stream)
     return;
+
+  /* A receive that had to wait for the network starts a new burst. */
+  if (g_get_monotonic_time () - self->recv_requested_at > RECV_WAITED_US)
+    self->burst_start = g_get_monotonic_time ();
 
   if (stanza == NULL)
     {
@@ -259,9 +266,34 @@ session_recv_cb (GObject      *source,
     session_receive_next (self);
 }
 
+static gboolean
+session_resume_receive_cb (gpointer user_data)
+{
+  TalkXmppSession *self = user_data;
+
+  self->yield_source_id = 0;
+  self->burst_start = g_get_monotonic_time ();
+  if (self->stream != NULL)
+    session_receive_next (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* A flood of stanzas (thousands of presences after sign-in) is read at the
+ * default priority, above GDK's redraw: after BURST_US of handling, pause
+ * for a millisecond so a frame can be painted in between. A timeout rather
+ * than an idle: an idle could wait forever behind a busy frame clock. */
 static void
 session_receive_next (TalkXmppSession *self)
 {
+  gint64 now = g_get_monotonic_time ();
+
+  if (self->burst_start != 0 && now - self->burst_start > BURST_US)
+    {
+      if (self->yield_source_id == 0)
+        self->yield_source_id = g_timeout_add (1, session_resume_receive_cb, self);
+      return;
+    }
+  self->recv_requested_at = now;
   talk_xmpp_stream_recv_async (self->stream, self->recv_cancellable, session_recv_cb, self);
 }
 
@@ -274,6 +306,8 @@ session_detach_stream (TalkXmppSession *self)
 {
   g_cancellable_cancel (self->recv_cancellable);
   g_clear_object (&self->recv_cancellable);
+  g_clear_handle_id (&self->yield_source_id, g_source_remove);
+  self->burst_start = 0;
   g_clear_handle_id (&self->keepalive_source_id, g_source_remove);
   _talk_xmpp_session_sm_detach (self);
   g_clear_pointer (&self->keepalive_ping_id, g_free);
