@@ -15,7 +15,7 @@ PACKAGES="
   prosody lua-unbound openssl ca-certificates
   xvfb xauth dbus dbus-x11 at-spi2-core gnome-keyring libsecret-tools
   python3 python3-pyatspi python3-slixmpp python3-gi gir1.2-glib-2.0
-  imagemagick
+  imagemagick iproute2 procps
   clang-14 libclang-rt-14-dev llvm-14
 "
 
