@@ -34,6 +34,12 @@ class DemoPeer(slixmpp.ClientXMPP):
         # trust exactly that certificate, with the usual host name check.
         if cafile:
             self.ssl_context = ssl.create_default_context(cafile=cafile)
+        self.register_plugin('xep_0030')
+        self.register_plugin('xep_0085')
+        self.register_plugin('xep_0184')
+        self.register_plugin('xep_0333')
+        # Receipts are sent by the plugin for every message that asks.
+        self.plugin['xep_0184'].auto_ack = True
         self.add_event_handler('session_start', self.session_start)
         self.add_event_handler('message', self.message)
         self.add_event_handler('disconnected', self.on_disconnected)
@@ -48,9 +54,21 @@ class DemoPeer(slixmpp.ClientXMPP):
     def message(self, msg):
         if msg['type'] not in ('chat', 'normal') or not msg['body']:
             return
-        name = msg['from'].user.capitalize() or msg['from'].bare
-        reply = f'Hello {name}! You said: “{msg["body"]}”'
-        msg.reply(reply).send()
+        asyncio.ensure_future(self.answer(msg))
+
+    async def answer(self, msg):
+        peer = msg['from']
+        name = peer.user.capitalize() or peer.bare
+        reply = msg.reply(f'Hello {name}! You said: “{msg["body"]}”')
+        await asyncio.sleep(0.5)
+        if msg.get_plugin('markable', check=True) is not None and msg['id']:
+            self.plugin['xep_0333'].send_marker(peer, msg['id'], 'displayed')
+        typing = self.make_message(mto=peer, mtype='chat')
+        typing['chat_state'] = 'composing'
+        typing.send()
+        await asyncio.sleep(1.5)
+        reply['chat_state'] = 'active'
+        reply.send()
 
     def on_disconnected(self, _event):
         if self.stopping:
