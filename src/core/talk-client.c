@@ -19,9 +19,11 @@
 
 #include "config.h"
 
+#include <errno.h>
 #include <string.h>
 
 #include <glib/gi18n-lib.h>
+#include <glib/gstdio.h>
 
 #include "talk-client.h"
 #include "talk-core-error.h"
@@ -500,12 +502,22 @@ client_teardown (TalkClient *self)
   client_set_reconnect_at (self, 0);
 }
 
+/* In the cache dir: losing it costs one full roster fetch. */
+static char *
+client_dup_roster_cache_path (TalkAccount *account)
+{
+  g_autofree char *name = g_strconcat (talk_account_get_id (account), ".roster", NULL);
+
+  return g_build_filename (g_get_user_cache_dir (), "talk", "roster", name, NULL);
+}
+
 static void
 client_set_account (TalkClient  *self,
                     TalkAccount *account)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(TalkXmppSession) session = NULL;
+  g_autofree char *roster_cache = NULL;
   const char *old_jid = client_bare_jid (self);
   gboolean jid_changed;
 
@@ -533,7 +545,8 @@ client_set_account (TalkClient  *self,
       self->xmpp_roster = talk_xmpp_roster_new (self->session);
       self->presence = talk_xmpp_presence_new (self->session);
       talk_xmpp_presence_set_disco (self->presence, self->disco);
-      self->roster = talk_roster_new (self->xmpp_roster, self->presence);
+      roster_cache = client_dup_roster_cache_path (account);
+      self->roster = talk_roster_new_cached (self->xmpp_roster, self->presence, roster_cache);
 
       /* Before the handlers below: TalkChats asks for the archive and
        * the server's features before the initial presence brings the
@@ -1034,6 +1047,7 @@ void
 talk_client_forget_account (TalkClient *self)
 {
   g_autoptr(TalkAccount) account = NULL;
+  g_autofree char *roster_cache = NULL;
 
   g_return_if_fail (TALK_IS_CLIENT (self));
 
@@ -1047,6 +1061,9 @@ talk_client_forget_account (TalkClient *self)
   g_object_freeze_notify (G_OBJECT (self));
   client_set_account (self, NULL);
   client_clear_keyring (talk_account_get_jid (account));
+  roster_cache = client_dup_roster_cache_path (account);
+  if (g_unlink (roster_cache) != 0 && errno != ENOENT)
+    g_warning ("Could not remove %s: %s", roster_cache, g_strerror (errno));
   talk_account_remove (account);
 
   client_set_password_saved (self, FALSE);

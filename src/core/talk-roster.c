@@ -7,6 +7,8 @@
  *   roster push ──► one row added / changed / removed
  *   presence ──► that row, or the unlisted table when not in the roster
  *   session "disconnected" ──► every resource offline
+ *   cache file (optional) ──► the rows and version of the last run, until
+ *                             the first fetch says what changed
  *
  * Rows live in a GPtrArray of Entry; a hash table maps each bare JID to its
  * Entry, whose position is kept in sync, so that a push or a presence
@@ -18,13 +20,18 @@
 #include <string.h>
 
 #include "talk-roster.h"
+#include "talk-roster-cache.h"
 
 /* SECURITY.md §1.6: presence from outside the roster is bounded. */
 #define MAX_UNLISTED 4096
 
+/* A burst of pushes is written once. */
+#define CACHE_SAVE_DELAY_SECONDS 2
+
 typedef struct
 {
   TalkContact *contact;
+  TalkXmppRosterItem *item;   /* as last received, for the cache */
   guint position;
 } Entry;
 
@@ -42,6 +49,8 @@ struct _TalkRoster
 
   char *version;
   gboolean loaded;
+  char *cache_path;
+  guint cache_save_id;
   GCancellable *fetch_cancellable;
 
   gulong item_updated_id;
@@ -64,6 +73,7 @@ enum
   PROP_LOADED,
   PROP_N_ITEMS,
   PROP_ITEM_TYPE,
+  PROP_CACHE_PATH,
   N_PROPS
 };
 
@@ -81,6 +91,7 @@ entry_free (gpointer data)
   Entry *entry = data;
 
   g_object_unref (entry->contact);
+  g_clear_pointer (&entry->item, talk_xmpp_roster_item_unref);
   g_free (entry);
 }
 
@@ -214,6 +225,7 @@ roster_replace_all (TalkRoster *self,
         }
 
       talk_contact_set_item (entry->contact, item);
+      entry->item = talk_xmpp_roster_item_ref (item);
       entry->position = self->entries->len;
       g_ptr_array_add (self->entries, entry);
       g_hash_table_insert (self->index, (gpointer) talk_contact_get_jid (entry->contact), entry);
@@ -235,6 +247,7 @@ roster_append (TalkRoster         *self,
 
   entry->contact = roster_take_contact (self, talk_xmpp_roster_item_get_jid (item));
   talk_contact_set_item (entry->contact, item);
+  entry->item = talk_xmpp_roster_item_ref (item);
   entry->position = self->entries->len;
   g_ptr_array_add (self->entries, entry);
   g_hash_table_insert (self->index, (gpointer) talk_contact_get_jid (entry->contact), entry);
@@ -256,6 +269,68 @@ roster_remove (TalkRoster *self,
 
   roster_unlist_contact (self, contact);
   roster_items_changed (self, position, 1, 0);
+}
+
+/* The cache */
+
+static void
+roster_save_cache (TalkRoster *self)
+{
+  g_autoptr(GPtrArray) items = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_clear_handle_id (&self->cache_save_id, g_source_remove);
+  if (self->cache_path == NULL || !self->loaded)
+    return;
+
+  items = g_ptr_array_sized_new (self->entries->len);
+  for (guint i = 0; i < self->entries->len; i++)
+    g_ptr_array_add (items, ((Entry *) g_ptr_array_index (self->entries, i))->item);
+
+  if (!talk_roster_cache_save (self->cache_path, self->version, items, &error))
+    g_warning ("Could not keep the contact list for the next start: %s", error->message);
+}
+
+static gboolean
+cache_save_cb (gpointer user_data)
+{
+  TalkRoster *self = user_data;
+
+  self->cache_save_id = 0;
+  roster_save_cache (self);
+
+  return G_SOURCE_REMOVE;
+}
+
+/* Only what the server confirmed is written: never a list that a fetch
+ * has not yet brought up to date. */
+static void
+roster_schedule_cache_save (TalkRoster *self)
+{
+  if (self->cache_path == NULL || !self->loaded || self->cache_save_id != 0)
+    return;
+
+  self->cache_save_id = g_timeout_add_seconds (CACHE_SAVE_DELAY_SECONDS, cache_save_cb, self);
+}
+
+static void
+roster_load_cache (TalkRoster *self)
+{
+  g_autoptr(GPtrArray) items = NULL;
+  g_autofree char *version = NULL;
+  g_autoptr(GError) error = NULL;
+
+  items = talk_roster_cache_load (self->cache_path, &version, &error);
+  if (items == NULL)
+    {
+      /* Fetched whole instead. */
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
+        g_warning ("%s", error->message);
+      return;
+    }
+
+  roster_replace_all (self, items);
+  roster_set_version (self, version);
 }
 
 /* Fetching */
@@ -286,6 +361,7 @@ roster_fetch_cb (GObject      *source,
     roster_replace_all (self, items);
   roster_set_version (self, version);
   roster_set_loaded (self);
+  roster_schedule_cache_save (self);
 }
 
 void
@@ -314,9 +390,17 @@ item_updated_cb (TalkXmppRoster     *roster,
   Entry *entry = g_hash_table_lookup (self->index, talk_xmpp_roster_item_get_jid (item));
 
   if (entry == NULL)
-    roster_append (self, item);
-  else if (talk_contact_set_item (entry->contact, item))
-    roster_items_changed (self, entry->position, 1, 1);
+    {
+      roster_append (self, item);
+    }
+  else
+    {
+      talk_xmpp_roster_item_unref (entry->item);
+      entry->item = talk_xmpp_roster_item_ref (item);
+      if (talk_contact_set_item (entry->contact, item))
+        roster_items_changed (self, entry->position, 1, 1);
+    }
+  roster_schedule_cache_save (self);
 }
 
 static void
@@ -328,6 +412,7 @@ item_removed_cb (TalkXmppRoster *roster,
 
   if (entry != NULL)
     roster_remove (self, entry);
+  roster_schedule_cache_save (self);
 }
 
 static void
@@ -336,6 +421,7 @@ version_changed_cb (TalkXmppRoster *roster,
                     TalkRoster     *self)
 {
   roster_set_version (self, version);
+  roster_schedule_cache_save (self);
 }
 
 static void
@@ -479,6 +565,20 @@ talk_roster_new (TalkXmppRoster   *roster,
   return g_object_new (TALK_TYPE_ROSTER, "roster", roster, "presence", presence, NULL);
 }
 
+TalkRoster *
+talk_roster_new_cached (TalkXmppRoster   *roster,
+                        TalkXmppPresence *presence,
+                        const char       *cache_path)
+{
+  g_return_val_if_fail (TALK_XMPP_IS_ROSTER (roster), NULL);
+  g_return_val_if_fail (TALK_XMPP_IS_PRESENCE (presence), NULL);
+  g_return_val_if_fail (talk_xmpp_roster_get_session (roster) ==
+                        talk_xmpp_presence_get_session (presence), NULL);
+
+  return g_object_new (TALK_TYPE_ROSTER, "roster", roster, "presence", presence,
+                       "cache-path", cache_path, NULL);
+}
+
 const char *
 talk_roster_get_version (TalkRoster *self)
 {
@@ -547,6 +647,8 @@ talk_roster_constructed (GObject *object)
   G_OBJECT_CLASS (talk_roster_parent_class)->constructed (object);
 
   self->session = g_object_ref (talk_xmpp_roster_get_session (self->roster));
+  if (self->cache_path != NULL)
+    roster_load_cache (self);
 
   self->item_updated_id = g_signal_connect (self->roster, "item-updated",
                                             G_CALLBACK (item_updated_cb), self);
@@ -575,6 +677,9 @@ talk_roster_dispose (GObject *object)
 
   g_cancellable_cancel (self->fetch_cancellable);
   g_clear_object (&self->fetch_cancellable);
+  /* What a burst of pushes changed is not lost at quit. */
+  if (self->cache_save_id != 0)
+    roster_save_cache (self);
 
   if (self->roster != NULL)
     {
@@ -610,6 +715,7 @@ talk_roster_finalize (GObject *object)
   g_ptr_array_unref (self->entries);
   g_hash_table_unref (self->unlisted);
   g_free (self->version);
+  g_free (self->cache_path);
 
   G_OBJECT_CLASS (talk_roster_parent_class)->finalize (object);
 }
@@ -648,6 +754,10 @@ talk_roster_get_property (GObject    *object,
       g_value_set_gtype (value, TALK_TYPE_CONTACT);
       break;
 
+    case PROP_CACHE_PATH:
+      g_value_set_string (value, self->cache_path);
+      break;
+
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -669,6 +779,10 @@ talk_roster_set_property (GObject      *object,
 
     case PROP_PRESENCE:
       self->presence = g_value_dup_object (value);
+      break;
+
+    case PROP_CACHE_PATH:
+      self->cache_path = g_value_dup_string (value);
       break;
 
     default:
@@ -709,6 +823,10 @@ talk_roster_class_init (TalkRosterClass *klass)
   properties[PROP_ITEM_TYPE] =
     g_param_spec_gtype ("item-type", NULL, NULL, TALK_TYPE_CONTACT,
                         G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_CACHE_PATH] =
+    g_param_spec_string ("cache-path", NULL, NULL, NULL,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY |
+                         G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }

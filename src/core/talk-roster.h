@@ -31,10 +31,24 @@ G_DECLARE_FINAL_TYPE (TalkRoster, talk_roster, TALK, ROSTER, GObject)
  *
  * Properties: "roster" (TalkXmppRoster, construct-only), "presence"
  * (TalkXmppPresence, construct-only), "version" (nullable string),
- * "loaded" (a fetch succeeded once), "n-items", "item-type".
+ * "loaded" (a fetch succeeded once), "n-items", "item-type",
+ * "cache-path" (nullable string, construct-only).
  */
 TalkRoster  *talk_roster_new                 (TalkXmppRoster   *roster,
                                               TalkXmppPresence *presence);
+
+/**
+ * talk_roster_new_cached:
+ * @cache_path: the account's roster cache (see talk-roster-cache.h)
+ *
+ * Starts with the rows and version of the last run, all offline, so the
+ * contact list shows at once and the first fetch asks only for what
+ * changed; writes the list back, a moment after each change the server
+ * confirmed, and at dispose.
+ */
+TalkRoster  *talk_roster_new_cached          (TalkXmppRoster   *roster,
+                                              TalkXmppPresence *presence,
+                                              const char       *cache_path);
 
 /* The roster version last seen, or %NULL. */
 const char  *talk_roster_get_version         (TalkRoster *self);

@@ -11,7 +11,10 @@
 
 #include "config.h"
 
+#include <glib/gstdio.h>
+
 #include "talk-roster.h"
+#include "talk-roster-cache.h"
 #include "talk-xmpp.h"
 #include "talk-test-peer.h"
 #include "talk-test-prosody.h"
@@ -693,9 +696,227 @@ test_prosody_reconnect (void)
   ASSERT_CHANGES (f, { 0, 2, 1 });
   g_assert_cmpstr (talk_contact_get_jid (contact_at (f, 0)), ==, "carol@" TALK_TEST_DOMAIN);
   g_assert_cmpstr (talk_roster_get_version (f->roster), !=, version);
-
   prosody_disconnect (f->session);
+
+  /* The next start, from the cache: the server finds the version current
+   * and sends no items; the list from the file stays as it is. */
+  {
+    g_autofree char *dir = g_dir_make_tmp ("talk-roster-cache-XXXXXX", NULL);
+    g_autofree char *path = g_build_filename (dir, "alice.roster", NULL);
+    g_autofree char *cached_version = NULL;
+
+    g_clear_object (&f->roster);
+    f->roster = talk_roster_new_cached (f->xmpp_roster, f->presence, path);
+    g_signal_connect (f->roster, "items-changed", G_CALLBACK (items_changed_cb), f);
+    prosody_connect (f->session);
+    g_assert_true (talk_test_wait_for (loaded, f->roster, 10000));
+    ASSERT_CHANGES (f, { 0, 0, 1 });
+    cached_version = g_strdup (talk_roster_get_version (f->roster));
+    prosody_disconnect (f->session);
+    g_clear_object (&f->roster);
+
+    f->roster = talk_roster_new_cached (f->xmpp_roster, f->presence, path);
+    g_signal_connect (f->roster, "items-changed", G_CALLBACK (items_changed_cb), f);
+    g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (f->roster)), ==, 1);
+    g_assert_cmpstr (talk_roster_get_version (f->roster), ==, cached_version);
+    before = f->n_received;
+    prosody_connect (f->session);
+    g_assert_true (talk_test_wait_for (loaded, f->roster, 10000));
+    g_assert_cmpuint (f->n_received, >, before);
+    ASSERT_NO_CHANGES (f);
+    g_assert_cmpstr (talk_contact_get_jid (contact_at (f, 0)), ==, "carol@" TALK_TEST_DOMAIN);
+    prosody_disconnect (f->session);
+
+    g_clear_object (&f->roster);
+    g_unlink (path);
+    g_rmdir (dir);
+  }
+
   fixture_teardown (f, NULL);
+}
+
+/* The cache file alone: what it writes comes back; anything else is a
+ * miss with a reason, never a crash or a half list. */
+static void
+test_cache_file (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("talk-roster-cache-XXXXXX", NULL);
+  g_autofree char *sub = g_build_filename (dir, "sub", NULL);
+  g_autofree char *path = g_build_filename (sub, "a.roster", NULL);
+  g_autoptr(GPtrArray) items = g_ptr_array_new_with_free_func ((GDestroyNotify) talk_xmpp_roster_item_unref);
+  g_autoptr(GPtrArray) loaded_items = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *version = NULL;
+  g_autofree char *contents = NULL;
+  const char *groups[] = { "Friends", "Work", NULL };
+  gsize length;
+  GStatBuf buf;
+
+  g_ptr_array_add (items, talk_xmpp_roster_item_new ("alice@example.test", "Alice ❤ <b>", groups,
+                                                     TALK_XMPP_SUBSCRIPTION_BOTH, FALSE, &error));
+  g_ptr_array_add (items, talk_xmpp_roster_item_new ("bob@example.test", NULL, NULL,
+                                                     TALK_XMPP_SUBSCRIPTION_NONE, TRUE, &error));
+  g_assert_no_error (error);
+
+  loaded_items = talk_roster_cache_load (path, &version, &error);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+  g_assert_null (loaded_items);
+  g_clear_error (&error);
+
+  g_assert_true (talk_roster_cache_save (path, "v7", items, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (g_stat (path, &buf), ==, 0);
+  g_assert_cmpint (buf.st_mode & 0777, ==, 0600);
+
+  loaded_items = talk_roster_cache_load (path, &version, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (version, ==, "v7");
+  g_assert_cmpuint (loaded_items->len, ==, 2);
+  for (guint i = 0; i < 2; i++)
+    g_assert_true (talk_xmpp_roster_item_equal (g_ptr_array_index (items, i),
+                                                g_ptr_array_index (loaded_items, i)));
+  g_clear_pointer (&loaded_items, g_ptr_array_unref);
+  g_clear_pointer (&version, g_free);
+
+  /* No version (a server without versioning) is not an empty one. */
+  g_assert_true (talk_roster_cache_save (path, NULL, items, &error));
+  loaded_items = talk_roster_cache_load (path, &version, &error);
+  g_assert_no_error (error);
+  g_assert_null (version);
+  g_assert_cmpuint (loaded_items->len, ==, 2);
+  g_clear_pointer (&loaded_items, g_ptr_array_unref);
+
+  /* Damaged: cut short, garbage, empty, a JID that is not one. */
+  g_assert_true (talk_roster_cache_save (path, "v7", items, &error));
+  g_assert_true (g_file_get_contents (path, &contents, &length, &error));
+  for (gsize cut = 0; cut < length; cut += 7)
+    {
+      g_assert_true (g_file_set_contents (path, contents, cut, &error));
+      loaded_items = talk_roster_cache_load (path, &version, &error);
+      /* A cut file reads as the default value of its type, or as fewer
+       * well-formed items: either way nothing invalid comes out. */
+      if (loaded_items == NULL)
+        {
+          g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+          g_clear_error (&error);
+        }
+      else
+        {
+          g_assert_cmpuint (loaded_items->len, <=, 2);
+          g_clear_pointer (&loaded_items, g_ptr_array_unref);
+        }
+      g_clear_pointer (&version, g_free);
+    }
+  for (gsize i = 0; i < length; i++)
+    contents[i] ^= 0x5a;
+  g_assert_true (g_file_set_contents (path, contents, length, &error));
+  loaded_items = talk_roster_cache_load (path, &version, &error);
+  if (loaded_items == NULL)
+    g_clear_error (&error);
+  g_clear_pointer (&loaded_items, g_ptr_array_unref);
+  g_clear_pointer (&version, g_free);
+
+  {
+    g_autoptr(GVariant) forged =
+      g_variant_ref_sink (g_variant_new_parsed ("(uint32 1, true, 'v1', "
+                                                "[('not a jid@@', '', @as [], uint32 3, false)])"));
+
+    g_assert_true (g_file_set_contents (path, g_variant_get_data (forged),
+                                        g_variant_get_size (forged), &error));
+    loaded_items = talk_roster_cache_load (path, &version, &error);
+    g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+    g_assert_null (loaded_items);
+    g_clear_error (&error);
+  }
+  {
+    g_autoptr(GVariant) forged =
+      g_variant_ref_sink (g_variant_new_parsed ("(uint32 1, true, 'v1', "
+                                                "[('a@example.test', '', @as [], uint32 4, false)])"));
+
+    g_assert_true (g_file_set_contents (path, g_variant_get_data (forged),
+                                        g_variant_get_size (forged), &error));
+    g_assert_null (talk_roster_cache_load (path, &version, &error));
+    g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+    g_clear_error (&error);
+  }
+  {
+    g_autoptr(GVariant) other =
+      g_variant_ref_sink (g_variant_new_parsed ("(uint32 2, true, 'v1', @a(ssasub) [])"));
+
+    g_assert_true (g_file_set_contents (path, g_variant_get_data (other),
+                                        g_variant_get_size (other), &error));
+    g_assert_null (talk_roster_cache_load (path, &version, &error));
+    g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+    g_clear_error (&error);
+  }
+
+  g_assert_cmpint (g_unlink (path), ==, 0);
+  g_assert_cmpint (g_rmdir (sub), ==, 0);
+  g_assert_cmpint (g_rmdir (dir), ==, 0);
+}
+
+/* The next start shows the last list at once, offline, and keeps its
+ * contacts when the fetch brings the same list. */
+static void
+test_cache_next_start (Fixture       *f,
+                       gconstpointer  data)
+{
+  g_autofree char *dir = g_dir_make_tmp ("talk-roster-cache-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "account.roster", NULL);
+  g_autoptr(TalkContact) alice = NULL;
+
+  g_clear_object (&f->roster);
+  f->roster = talk_roster_new_cached (f->xmpp_roster, f->presence, path);
+  g_signal_connect (f->roster, "items-changed", G_CALLBACK (items_changed_cb), f);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (f->roster)), ==, 0);
+  setup_loaded (f);
+  /* Written a moment later, or at dispose at the latest. */
+  g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
+  g_clear_object (&f->roster);
+  g_assert_true (g_file_test (path, G_FILE_TEST_EXISTS));
+  drop_peer (f);
+  talk_test_run_for (20);
+
+  f->roster = talk_roster_new_cached (f->xmpp_roster, f->presence, path);
+  g_signal_connect (f->roster, "items-changed", G_CALLBACK (items_changed_cb), f);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (f->roster)), ==, 3);
+  g_assert_false (talk_roster_get_loaded (f->roster));
+  g_assert_cmpstr (talk_roster_get_version (f->roster), ==, "v1");
+  alice = g_object_ref (contact_at (f, 0));
+  g_assert_cmpstr (talk_contact_get_jid (alice), ==, "alice@example.test");
+  g_assert_cmpstr (talk_contact_get_display_name (alice), ==, "Alice");
+  g_assert_cmpstr (talk_contact_get_groups (contact_at (f, 2))[0], ==, "Work");
+  g_assert_cmpint (talk_contact_get_show (alice), ==, TALK_XMPP_PRESENCE_SHOW_OFFLINE);
+
+  /* This server does not version: the whole list again, same contacts. */
+  connect_peer (f);
+  serve_roster (f, THREE_ITEMS "<item jid='dave@example.test' subscription='both'/>", "v2");
+  ASSERT_CHANGES (f, { 0, 3, 4 });
+  g_assert_true (contact_at (f, 0) == alice);
+  g_assert_true (talk_roster_get_loaded (f->roster));
+
+  /* A push is kept too. */
+  deliver_push (f, "p1", "v3", "<item jid='dave@example.test' subscription='remove'/>");
+  WAIT_UNTIL (f->changes->len > 0);
+  ASSERT_CHANGES (f, { 3, 1, 0 });
+  g_clear_object (&f->roster);
+
+  f->roster = talk_roster_new_cached (f->xmpp_roster, f->presence, path);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (f->roster)), ==, 3);
+  g_assert_cmpstr (talk_roster_get_version (f->roster), ==, "v3");
+  g_clear_object (&f->roster);
+
+  /* A damaged file is only a miss. */
+  g_assert_true (g_file_set_contents (path, "garbage", -1, NULL));
+  g_test_expect_message ("talk-core", G_LOG_LEVEL_WARNING, "Roster cache*");
+  f->roster = talk_roster_new_cached (f->xmpp_roster, f->presence, path);
+  g_test_assert_expected_messages ();
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (f->roster)), ==, 0);
+  g_assert_null (talk_roster_get_version (f->roster));
+
+  g_clear_object (&f->roster);
+  g_unlink (path);
+  g_rmdir (dir);
 }
 
 #define ADD(path, func) \
@@ -717,6 +938,8 @@ main (int   argc,
   ADD ("offline-quiet", test_offline_quiet);
   ADD ("dispose-fetching", test_dispose_fetching);
   ADD ("large", test_large);
+  ADD ("cache-next-start", test_cache_next_start);
+  g_test_add_func ("/talk/core/roster/cache-file", test_cache_file);
   g_test_add_func ("/talk/core/roster/prosody-reconnect", test_prosody_reconnect);
 
   return g_test_run ();
