@@ -620,6 +620,42 @@ talk_account_set_enabled (TalkAccount *self,
   g_object_set (self, "enabled", enabled, NULL);
 }
 
+void
+talk_account_get_presence (TalkAccount           *self,
+                           TalkXmppPresenceShow  *show,
+                           char                 **status_message)
+{
+  g_autofree char *name = NULL;
+  g_autofree char *message = NULL;
+
+  g_return_if_fail (TALK_IS_ACCOUNT (self));
+  g_return_if_fail (show != NULL);
+  g_return_if_fail (status_message != NULL);
+
+  name = g_settings_get_string (self->settings, "presence");
+  if (!talk_xmpp_presence_show_from_string (name, show) ||
+      *show == TALK_XMPP_PRESENCE_SHOW_OFFLINE)
+    *show = TALK_XMPP_PRESENCE_SHOW_AVAILABLE;
+
+  message = g_settings_get_string (self->settings, "status-message");
+  *status_message = *message != '\0' ? g_steal_pointer (&message) : NULL;
+}
+
+void
+talk_account_set_presence (TalkAccount          *self,
+                           TalkXmppPresenceShow  show,
+                           const char           *status_message)
+{
+  g_return_if_fail (TALK_IS_ACCOUNT (self));
+
+  g_settings_delay (self->settings);
+  if (show != TALK_XMPP_PRESENCE_SHOW_OFFLINE)
+    g_settings_set_string (self->settings, "presence", talk_xmpp_presence_show_to_string (show));
+  g_settings_set_string (self->settings, "status-message",
+                         status_message != NULL ? status_message : "");
+  g_settings_apply (self->settings);
+}
+
 /**
  * talk_account_create_session:
  *

@@ -43,6 +43,16 @@ void         talk_account_set_host             (TalkAccount *self, const char *h
 void         talk_account_set_pinned_certificate (TalkAccount *self, const char *fingerprint);
 void         talk_account_set_enabled          (TalkAccount *self, gboolean enabled);
 
+/* The presence last chosen, never OFFLINE, and its status message
+ * (nullable out: %NULL for none). */
+void         talk_account_get_presence         (TalkAccount           *self,
+                                                TalkXmppPresenceShow  *show,
+                                                char                 **status_message);
+/* Choosing OFFLINE keeps the show chosen before; the message is kept. */
+void         talk_account_set_presence         (TalkAccount           *self,
+                                                TalkXmppPresenceShow   show,
+                                                const char            *status_message);
+
 /* A session configured from the account (host, port, pin, resource).
  * (transfer full) */
 TalkXmppSession *talk_account_create_session   (TalkAccount  *self,

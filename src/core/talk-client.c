@@ -532,6 +532,17 @@ client_set_account (TalkClient  *self,
   client_teardown (self);
   g_set_object (&self->account, account);
 
+  /* Another account signs in as it last chose. */
+  if (account != NULL && jid_changed)
+    {
+      TalkXmppPresenceShow show;
+      g_autofree char *status_message = NULL;
+
+      talk_account_get_presence (account, &show, &status_message);
+      client_set_show (self, show);
+      client_set_string (self, &self->status_message, status_message, PROP_STATUS_MESSAGE);
+    }
+
   if (account != NULL)
     session = talk_account_create_session (account, &error);
   if (account != NULL && session == NULL)
@@ -996,6 +1007,9 @@ talk_client_set_presence (TalkClient           *self,
   client_set_show (self, show);
   client_set_string (self, &self->status_message, status_message, PROP_STATUS_MESSAGE);
   self->presence_unsent = TRUE;
+  /* The next start signs in with it. */
+  if (self->account != NULL)
+    talk_account_set_presence (self->account, show, status_message);
 
   if (self->session == NULL)
     return;

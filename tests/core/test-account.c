@@ -253,6 +253,28 @@ test_setters_persist (Fixture       *fixture,
   g_assert_false (talk_account_get_direct_tls (loaded));
   g_assert_null (talk_account_get_pinned_certificate (loaded));
   g_assert_null (talk_account_get_resource (loaded));
+
+  /* The presence: a new account starts available, without a message;
+   * offline keeps the choice before it. */
+  {
+    TalkXmppPresenceShow show;
+    g_autofree char *message = NULL;
+
+    talk_account_get_presence (loaded, &show, &message);
+    g_assert_cmpint (show, ==, TALK_XMPP_PRESENCE_SHOW_AVAILABLE);
+    g_assert_null (message);
+
+    talk_account_set_presence (account, TALK_XMPP_PRESENCE_SHOW_XA, "Gone fishing");
+    talk_account_get_presence (loaded, &show, &message);
+    g_assert_cmpint (show, ==, TALK_XMPP_PRESENCE_SHOW_XA);
+    g_assert_cmpstr (message, ==, "Gone fishing");
+    g_clear_pointer (&message, g_free);
+
+    talk_account_set_presence (account, TALK_XMPP_PRESENCE_SHOW_OFFLINE, NULL);
+    talk_account_get_presence (loaded, &show, &message);
+    g_assert_cmpint (show, ==, TALK_XMPP_PRESENCE_SHOW_XA);
+    g_assert_null (message);
+  }
 }
 
 static void

@@ -631,15 +631,21 @@ test_next_start (void)
   client = talk_client_new ();
   sign_in_ok (client, TRUE);
   g_assert_true (talk_client_get_password_saved (client));
+  /* Chosen last: busy with a message, then offline before quitting. */
+  talk_client_set_presence (client, TALK_XMPP_PRESENCE_SHOW_DND, "In a meeting");
+  talk_client_set_presence (client, TALK_XMPP_PRESENCE_SHOW_OFFLINE, "In a meeting");
   shutdown_and_free (client);
 
-  /* The next run of the app: the password comes from the keyring. */
+  /* The next run of the app: the password comes from the keyring, and it
+   * signs in as last chosen (offline is not kept: starting means online). */
   client = talk_client_new ();
   talk_client_start (client);
   g_assert_cmpstr (talk_client_get_jid (client), ==, ALICE);
   wait_status (client, TALK_CLIENT_STATUS_ONLINE, 30000);
   g_assert_true (talk_client_get_password_saved (client));
   g_assert_null (talk_client_get_error (client));
+  g_assert_cmpint (talk_client_get_show (client), ==, TALK_XMPP_PRESENCE_SHOW_DND);
+  g_assert_cmpstr (talk_client_get_status_message (client), ==, "In a meeting");
   shutdown_and_free (client);
 }
 
