@@ -1,9 +1,14 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-3.0-or-later
 #
-# Builds the benchmarks in an optimised build and runs each of them.
+# Builds the benchmarks in an optimised build and runs all of them.
 #
-#   bench/run.sh [ARGS...]      ARGS are passed to every benchmark
+#   bench/run.sh [ARGS...]      ARGS are passed to bench-reader and
+#                               bench-history (see bench/README.md)
+#
+# Then bench/run-xmpp.py runs W1–W3 against a private Prosody for Talk and
+# the two reference clients; BENCH_XMPP_ARGS adds its options (for example
+# "--runs 3 --messages 2000 --idle 10"), BENCH_XMPP=no skips it.
 #
 # The build directory is ${BUILD_DIR:-build-bench} at the repository root.
 set -eu
@@ -15,6 +20,17 @@ case $build in
   *) build=$root/$build ;;
 esac
 
+# What only the benchmarks need, on top of scripts/install-deps.sh: the
+# headers of the libstrophe reference client.
+"$root/scripts/install-deps.sh"
+if ! dpkg-query -W -f='${Status}' libstrophe-dev 2>/dev/null | grep -q 'install ok installed'; then
+  SUDO=""
+  if [ "$(id -u)" != 0 ]; then
+    SUDO=sudo
+  fi
+  $SUDO apt-get install -y --no-install-recommends libstrophe-dev >/dev/null
+fi
+
 if [ ! -f "$build/build.ninja" ]; then
   # The test suite is not needed to benchmark.
   meson setup "$build" "$root" -Dbuildtype=release -Dtests=false \
@@ -23,6 +39,9 @@ if [ ! -f "$build/build.ninja" ]; then
       exit 1
     }
   rm -f "$build.setup.log"
+elif ! grep -q strophe-client "$build/build.ninja"; then
+  # Configured before libstrophe was there.
+  meson setup --reconfigure "$build" "$root" >/dev/null
 fi
 
 targets=""
@@ -31,7 +50,8 @@ for src in "$root"/bench/bench-*.c; do
   targets="$targets bench/$name"
 done
 # shellcheck disable=SC2086  # one word per target
-ninja -C "$build" $targets >/dev/null
+ninja -C "$build" $targets src/tools/talk-probe bench/strophe-client \
+  data/gschemas.compiled >/dev/null
 
 echo "# $(uname -sm), $(nproc) CPUs, $(date -u +%Y-%m-%d)"
 for target in $targets; do
@@ -51,3 +71,8 @@ for target in $targets; do
       ;;
   esac
 done
+
+if [ "${BENCH_XMPP:-yes}" != no ]; then
+  # shellcheck disable=SC2086  # options, one word each
+  /usr/bin/python3 "$root/bench/run-xmpp.py" --build "$build" ${BENCH_XMPP_ARGS:-}
+fi

@@ -14,6 +14,7 @@
 #include <glib-unix.h>
 
 #include "talk-keyring.h"
+#include "talk-probe-bench.h"
 #include "talk-xmpp.h"
 #include "talk-xmpp-session-private.h"
 
@@ -45,6 +46,10 @@ typedef struct
   int           timeout;
   gboolean      password_stdin;
   gboolean      no_keyring;
+  char         *bench;
+  int           expect_contacts;
+  int           expect_messages;
+  int           duration;
 
   GMainLoop    *loop;
   int           exit_code;
@@ -78,6 +83,15 @@ typedef struct
 } Probe;
 
 static Probe probe_data = { .port = 0, .timeout = 30, .password_fd = -1 };
+
+/* --bench: "login" signs in and exits, "online" stays, "session" stays
+ * with the session alone (see talk-probe-bench.c). */
+static gboolean
+bench_mode_is_valid (const char *mode)
+{
+  return g_strcmp0 (mode, "login") == 0 || g_strcmp0 (mode, "online") == 0 ||
+         g_strcmp0 (mode, "session") == 0;
+}
 
 static void probe_connect (Probe *probe);
 
@@ -623,9 +637,37 @@ connect_cb (GObject      *source,
 }
 
 static void
+probe_start_bench (Probe *probe)
+{
+  TalkProbeBenchOptions options = {
+    .level = g_strcmp0 (probe->bench, "session") == 0 ?
+               TALK_PROBE_BENCH_SESSION : TALK_PROBE_BENCH_CLIENT,
+    .jid = talk_xmpp_jid_get_bare_string (probe->jid),
+    .host = probe->host,
+    .port = (guint16) probe->port,
+    .direct_tls = probe->direct_tls,
+    .pin = probe->pin,
+    .expect_contacts = (guint) probe->expect_contacts,
+    .expect_messages = (guint) probe->expect_messages,
+    .duration = (guint) probe->duration,
+    .stay = g_strcmp0 (probe->bench, "login") != 0,
+  };
+
+  talk_probe_bench_start (&options, probe->password, probe->loop, &probe->exit_code);
+  /* The session keeps its own copy for SASL. */
+  wipe_password (probe);
+}
+
+static void
 probe_connect (Probe *probe)
 {
   const char *domain = talk_xmpp_jid_get_domainpart (probe->jid);
+
+  if (probe->bench != NULL)
+    {
+      probe_start_bench (probe);
+      return;
+    }
 
   say (probe, _("Probing %s"), talk_xmpp_jid_to_string (probe->jid));
   if (probe->host != NULL)
@@ -858,6 +900,13 @@ signal_cb (gpointer user_data)
 {
   Probe *probe = user_data;
 
+  /* The harness ends an open-ended bench run this way. */
+  if (probe->bench != NULL && probe->password_fd < 0)
+    {
+      talk_probe_bench_stop ();
+      return G_SOURCE_CONTINUE;
+    }
+
   /* Never leave the terminal without echo. */
   close_password_fd (probe);
   wipe_password (probe);
@@ -919,6 +968,16 @@ parse_arguments (Probe   *probe,
       N_("Read the password from the first line of standard input"), NULL },
     { "no-keyring", 0, 0, G_OPTION_ARG_NONE, &probe->no_keyring,
       N_("Do not look the password up in the system keyring"), NULL },
+    { "bench", 0, 0, G_OPTION_ARG_STRING, &probe->bench,
+      N_("Benchmark: sign in as Talk does and print timestamps (login, online or session)"),
+      N_("MODE") },
+    { "expect", 0, 0, G_OPTION_ARG_INT, &probe->expect_contacts,
+      N_("Benchmark: wait until the roster holds this many contacts"), N_("N") },
+    { "messages", 0, 0, G_OPTION_ARG_INT, &probe->expect_messages,
+      N_("Benchmark: wait until this many messages have arrived"), N_("N") },
+    { "duration", 0, 0, G_OPTION_ARG_INT, &probe->duration,
+      N_("Benchmark: stay online this many seconds (default: until stopped)"),
+      N_("SECONDS") },
     { "version", 0, 0, G_OPTION_ARG_NONE, &version,
       N_("Show the version and exit"), NULL },
     { NULL }
@@ -959,6 +1018,11 @@ parse_arguments (Probe   *probe,
     return usage_error (_("The fingerprint must be 32 hexadecimal bytes (AB:CD:…)"));
   if (probe->host != NULL && *probe->host == '\0')
     return usage_error (_("The host must not be empty"));
+  if (probe->bench != NULL && !bench_mode_is_valid (probe->bench))
+    return usage_error (_("The benchmark mode must be login, online or session"));
+  if (probe->expect_contacts < 0 || probe->expect_messages < 0 ||
+      probe->duration < 0 || probe->duration > 86400)
+    return usage_error (_("The benchmark counts and duration must not be negative"));
 
   jid = talk_xmpp_jid_new ((*argv)[1], &error);
   if (jid == NULL)
@@ -997,6 +1061,7 @@ probe_clear (Probe *probe)
   g_clear_pointer (&probe->host, g_free);
   g_clear_pointer (&probe->pin, g_free);
   g_clear_pointer (&probe->resource, g_free);
+  g_clear_pointer (&probe->bench, g_free);
 }
 
 int
@@ -1019,6 +1084,20 @@ main (int   argc,
       return status;
     }
 
+  if (probe->bench != NULL)
+    {
+      g_autoptr(GError) error = NULL;
+
+      if (!talk_probe_bench_prepare (&error))
+        {
+          fprintf (stderr, "talk-probe: %s\n", error->message);
+          probe_clear (probe);
+          return EXIT_FAILURE;
+        }
+      /* Only the bench lines go to standard output. */
+      probe->no_keyring = TRUE;
+    }
+
   probe->loop = g_main_loop_new (NULL, FALSE);
   probe->cancellable = g_cancellable_new ();
   probe->held_lines = g_ptr_array_new_with_free_func (g_free);
@@ -1030,6 +1109,8 @@ main (int   argc,
   g_main_loop_run (probe->loop);
 
   status = probe->exit_code;
+  if (probe->bench != NULL)
+    talk_probe_bench_cleanup ();
   probe_clear (probe);
 
   return status;
