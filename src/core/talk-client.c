@@ -51,6 +51,8 @@ struct _TalkClient
   gulong online_id;
   gulong resumed_id;
   gboolean presence_unsent;
+  gulong roster_fetching_id;
+  guint presence_wait_id;       /* the initial presence waits for the roster */
   gulong disconnected_id;
   gulong reconnect_scheduled_id;
 
@@ -358,8 +360,45 @@ session_reconnect_at_cb (TalkXmppSession *session,
   client_set_reconnect_at (self, reconnect_at);
 }
 
-/* Connected after TalkRoster's own handler, which requests the roster:
- * RFC 6121 §4.2 wants the initial presence to follow that request. */
+/* Longest the initial presence waits for the roster result. */
+#define PRESENCE_WAIT_SECONDS 10
+
+static void
+client_send_initial_presence (TalkClient *self)
+{
+  g_clear_handle_id (&self->presence_wait_id, g_source_remove);
+  if (talk_xmpp_session_get_state (self->session) != TALK_XMPP_SESSION_STATE_ONLINE)
+    return;
+
+  talk_xmpp_presence_send_own (self->presence, self->show, self->status_message, 0);
+  self->presence_unsent = FALSE;
+}
+
+static gboolean
+presence_wait_cb (gpointer user_data)
+{
+  TalkClient *self = user_data;
+
+  self->presence_wait_id = 0;
+  g_debug ("No roster yet: sending the initial presence anyway");
+  client_send_initial_presence (self);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+roster_fetching_cb (TalkRoster *roster,
+                    GParamSpec *pspec,
+                    TalkClient *self)
+{
+  if (self->presence_wait_id != 0 && !talk_roster_get_fetching (roster))
+    client_send_initial_presence (self);
+}
+
+/* Connected after TalkRoster's own handler, which requests the roster.
+ * The initial presence goes once the roster result is in (RFC 6121 §2.2,
+ * §4.2): sent right behind the request, the server answers its probes
+ * first, thousands of presences ahead of the roster that would have
+ * placed them, and the list fills seconds later. */
 static void
 session_online_cb (TalkXmppSession *session,
                    TalkClient      *self)
@@ -371,8 +410,16 @@ session_online_cb (TalkXmppSession *session,
       return;
     }
 
-  talk_xmpp_presence_send_own (self->presence, self->show, self->status_message, 0);
-  self->presence_unsent = FALSE;
+  if (talk_roster_get_fetching (self->roster))
+    {
+      g_clear_handle_id (&self->presence_wait_id, g_source_remove);
+      self->presence_wait_id = g_timeout_add_seconds (PRESENCE_WAIT_SECONDS, presence_wait_cb, self);
+      self->presence_unsent = TRUE;
+    }
+  else
+    {
+      client_send_initial_presence (self);
+    }
   client_set_string (self, &self->certificate_fingerprint, NULL,
                      PROP_CERTIFICATE_FINGERPRINT);
   client_set_status (self, TALK_CLIENT_STATUS_ONLINE, NULL);
@@ -416,6 +463,7 @@ session_disconnected_cb (TalkXmppSession *session,
 {
   g_autofree char *reason = NULL;
 
+  g_clear_handle_id (&self->presence_wait_id, g_source_remove);
   if (error == NULL)
     {
       /* Someone else gave up an attempt (a cancelled sign-in). */
@@ -480,6 +528,9 @@ client_teardown (TalkClient *self)
   g_clear_signal_handler (&self->resumed_id, self->session);
   g_clear_signal_handler (&self->disconnected_id, self->session);
   g_clear_signal_handler (&self->reconnect_scheduled_id, self->session);
+  if (self->roster != NULL)
+    g_clear_signal_handler (&self->roster_fetching_id, self->roster);
+  g_clear_handle_id (&self->presence_wait_id, g_source_remove);
 
   client_cancel_store (self);
 
@@ -558,6 +609,8 @@ client_set_account (TalkClient  *self,
       talk_xmpp_presence_set_disco (self->presence, self->disco);
       roster_cache = client_dup_roster_cache_path (account);
       self->roster = talk_roster_new_cached (self->xmpp_roster, self->presence, roster_cache);
+      self->roster_fetching_id = g_signal_connect (self->roster, "notify::fetching",
+                                                   G_CALLBACK (roster_fetching_cb), self);
 
       /* Before the handlers below: TalkChats asks for the archive and
        * the server's features before the initial presence brings the
@@ -1025,6 +1078,7 @@ talk_client_set_presence (TalkClient           *self,
   switch (self->status)
     {
     case TALK_CLIENT_STATUS_ONLINE:
+      g_clear_handle_id (&self->presence_wait_id, g_source_remove);
       talk_xmpp_presence_send_own (self->presence, show, self->status_message, 0);
       self->presence_unsent = FALSE;
       break;

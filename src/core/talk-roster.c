@@ -74,6 +74,7 @@ enum
   PROP_N_ITEMS,
   PROP_ITEM_TYPE,
   PROP_CACHE_PATH,
+  PROP_FETCHING,
   N_PROPS
 };
 
@@ -336,6 +337,12 @@ roster_load_cache (TalkRoster *self)
 /* Fetching */
 
 static void
+roster_notify_fetching (TalkRoster *self)
+{
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_FETCHING]);
+}
+
+static void
 roster_fetch_cb (GObject      *source,
                  GAsyncResult *result,
                  gpointer      user_data)
@@ -348,8 +355,13 @@ roster_fetch_cb (GObject      *source,
   if (!talk_xmpp_roster_fetch_finish (TALK_XMPP_ROSTER (source), result, &items, &version,
                                       &error))
     {
-      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        g_debug ("Fetching the roster failed: %s", error->message);
+      /* Cancelled: @user_data may be gone, and whoever cancelled said so. */
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        return;
+      g_debug ("Fetching the roster failed: %s", error->message);
+      self = TALK_ROSTER (user_data);
+      g_clear_object (&self->fetch_cancellable);
+      roster_notify_fetching (self);
       return;
     }
 
@@ -362,6 +374,7 @@ roster_fetch_cb (GObject      *source,
   roster_set_version (self, version);
   roster_set_loaded (self);
   roster_schedule_cache_save (self);
+  roster_notify_fetching (self);
 }
 
 void
@@ -375,6 +388,7 @@ talk_roster_refresh (TalkRoster *self)
   g_cancellable_cancel (self->fetch_cancellable);
   g_clear_object (&self->fetch_cancellable);
   self->fetch_cancellable = g_cancellable_new ();
+  roster_notify_fetching (self);
 
   talk_xmpp_roster_fetch_async (self->roster, self->version, self->fetch_cancellable,
                                 roster_fetch_cb, self);
@@ -538,8 +552,12 @@ session_disconnected_cb (TalkXmppSession *session,
                          const GError    *error,
                          TalkRoster      *self)
 {
+  gboolean was_fetching = self->fetch_cancellable != NULL;
+
   g_cancellable_cancel (self->fetch_cancellable);
   g_clear_object (&self->fetch_cancellable);
+  if (was_fetching)
+    roster_notify_fetching (self);
 
   /* A resumed stream management session gets no presence again (XEP-0198
    * §5): keep what we know until it is resumed, or cleared on "online". */
@@ -585,6 +603,14 @@ talk_roster_get_version (TalkRoster *self)
   g_return_val_if_fail (TALK_IS_ROSTER (self), NULL);
 
   return self->version;
+}
+
+gboolean
+talk_roster_get_fetching (TalkRoster *self)
+{
+  g_return_val_if_fail (TALK_IS_ROSTER (self), FALSE);
+
+  return self->fetch_cancellable != NULL;
 }
 
 gboolean
@@ -758,6 +784,10 @@ talk_roster_get_property (GObject    *object,
       g_value_set_string (value, self->cache_path);
       break;
 
+    case PROP_FETCHING:
+      g_value_set_boolean (value, self->fetch_cancellable != NULL);
+      break;
+
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -823,6 +853,9 @@ talk_roster_class_init (TalkRosterClass *klass)
   properties[PROP_ITEM_TYPE] =
     g_param_spec_gtype ("item-type", NULL, NULL, TALK_TYPE_CONTACT,
                         G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_FETCHING] =
+    g_param_spec_boolean ("fetching", NULL, NULL, FALSE,
+                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   properties[PROP_CACHE_PATH] =
     g_param_spec_string ("cache-path", NULL, NULL, NULL,
                          G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY |

@@ -32,7 +32,8 @@ G_DECLARE_FINAL_TYPE (TalkRoster, talk_roster, TALK, ROSTER, GObject)
  * Properties: "roster" (TalkXmppRoster, construct-only), "presence"
  * (TalkXmppPresence, construct-only), "version" (nullable string),
  * "loaded" (a fetch succeeded once), "n-items", "item-type",
- * "cache-path" (nullable string, construct-only).
+ * "cache-path" (nullable string, construct-only), "fetching" (a fetch
+ * of this session is under way).
  */
 TalkRoster  *talk_roster_new                 (TalkXmppRoster   *roster,
                                               TalkXmppPresence *presence);
@@ -53,6 +54,7 @@ TalkRoster  *talk_roster_new_cached          (TalkXmppRoster   *roster,
 /* The roster version last seen, or %NULL. */
 const char  *talk_roster_get_version         (TalkRoster *self);
 gboolean     talk_roster_get_loaded          (TalkRoster *self);
+gboolean     talk_roster_get_fetching        (TalkRoster *self);
 
 /**
  * talk_roster_lookup:

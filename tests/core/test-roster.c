@@ -231,8 +231,12 @@ test_fetch (Fixture       *f,
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (f->roster)), ==, 0);
   g_assert_true (g_list_model_get_item_type (G_LIST_MODEL (f->roster)) == TALK_TYPE_CONTACT);
 
+  g_assert_false (talk_roster_get_fetching (f->roster));
   connect_peer (f);
+  /* What the client's initial presence waits for. */
+  g_assert_true (talk_roster_get_fetching (f->roster));
   serve_roster (f, THREE_ITEMS, "v1");
+  g_assert_false (talk_roster_get_fetching (f->roster));
 
   ASSERT_CHANGES (f, { 0, 0, 3 });
   g_assert_cmpuint (n_items_notified, ==, 1);

@@ -52,6 +52,7 @@ typedef struct
   char                 *other;
   gboolean              subscribe_back;
   TalkXmppSubscription  subscription;
+  gboolean              other_available;
 } Plain;
 
 static void
@@ -96,6 +97,18 @@ plain_item_updated_cb (TalkXmppRoster     *roster,
     plain->subscription = talk_xmpp_roster_item_get_subscription (item);
 }
 
+static void
+plain_presence_changed_cb (TalkXmppPresence     *presence,
+                           const char           *jid,
+                           TalkXmppPresenceShow  show,
+                           const char           *status,
+                           int                   priority,
+                           Plain                *plain)
+{
+  if (g_str_has_prefix (jid, plain->other))
+    plain->other_available = show != TALK_XMPP_PRESENCE_SHOW_OFFLINE;
+}
+
 static Plain *
 plain_new (TalkTestProsody *prosody,
            const char      *user,
@@ -126,6 +139,8 @@ plain_new (TalkTestProsody *prosody,
   g_signal_connect (plain->presence, "subscription-request",
                     G_CALLBACK (plain_subscription_request_cb), plain);
   g_signal_connect (plain->roster, "item-updated", G_CALLBACK (plain_item_updated_cb), plain);
+  g_signal_connect (plain->presence, "presence-changed", G_CALLBACK (plain_presence_changed_cb),
+                    plain);
   return plain;
 }
 
@@ -785,6 +800,8 @@ test_chat_states (void)
   plain_connect (bob);
   alice = alice_start (prosody);
   alice_wait_for_bob_listed (alice);
+  /* A chat state reaches only a resource that is available. */
+  TALK_TEST_WAIT_UNTIL (bob->other_available, WAIT_MS);
 
   g_assert_cmpint (talk_chats_get_peer_chat_state (alice->chats, BOB), ==,
                    TALK_XMPP_CHAT_STATE_NONE);
