@@ -2,14 +2,15 @@
 /*
  * The contact list while a large roster arrives.
  *
- *   bench-roster-ui [CONTACTS]
+ *   bench-roster-ui [--without-list] [CONTACTS]
  *
  * A window shows a TalkContactList bound to the TalkRoster of a
  * TalkXmppSession whose other end is a scripted server (TalkTestPeer):
  *
  *   window painted, list empty ─► session online ─► roster get
  *     ─► result with CONTACTS items (default 5000, 10 groups) ─► frames
- *     ─► CONTACTS available presences in one flood ─► frames ─► quit
+ *     ─► CONTACTS available presences in one flood ─► frames
+ *     ─► a search for one letter ─► frames ─► search cleared ─► frames ─► quit
  *
  * Everything goes through the real reader, session, roster module,
  * TalkRoster and the list's models and rows. It reports, with
@@ -20,8 +21,12 @@
  *     (GdkFrameClock "after-paint") and to the first frame with rows;
  *   - the longest main-loop stall meanwhile: the largest gap between two
  *     runs of a 1 ms timeout;
- *   - the same for the presences, until every one is applied;
+ *   - the same for the presences, until every one is applied, and for
+ *     the search, from setting the text to the list's change;
  *   - RSS (/proc/self/statm) before and after each step.
+ *
+ * With --without-list the list is shown but bound to no model: what the
+ * session and the roster cost alone, to compare with.
  *
  * Needs a display: run it under `xvfb-run -a`. Prints; never asserts
  * anything about time.
@@ -380,16 +385,33 @@ report_step (Bench      *b,
              const char *model_what)
 {
   printf ("roster-ui: %s: %s after %.1f ms\n", what, model_what, ms (b->model_changed - b->start));
-  printf ("roster-ui: %s: first frame after it at %.1f ms", what, ms (b->first_paint - b->start));
+  if (b->first_paint == 0)
+    printf ("roster-ui: %s: no frame after it", what);
+  else
+    printf ("roster-ui: %s: first frame after it at %.1f ms", what, ms (b->first_paint - b->start));
   if (b->first_rows != 0 && b->first_rows != b->first_paint)
     printf (", first frame with rows at %.1f ms", ms (b->first_rows - b->start));
   printf ("\n");
-  printf ("roster-ui: %s: settled (last frame) at %.1f ms, %u frames\n", what,
-          ms (b->last_paint - b->start), b->n_step_paints);
+  if (b->n_step_paints > 0)
+    printf ("roster-ui: %s: settled (last frame) at %.1f ms, %u frames\n", what,
+            ms (b->last_paint - b->start), b->n_step_paints);
   printf ("roster-ui: %s: longest main-loop stall %.1f ms (ended at %.1f ms)\n", what,
           ms (b->max_gap), ms (b->max_gap_at - b->start));
   printf ("roster-ui: %s: longest wait at the paint priority %.1f ms, longest gap between"
           " frames %.1f ms\n", what, ms (b->max_redraw_gap), ms (b->max_frame_gap));
+}
+
+static void
+search_step (Bench           *b,
+             TalkContactList *list,
+             const char      *text)
+{
+  step_begin (b);
+  talk_contact_list_set_search_text (list, text);
+  b->model_changed = now_us ();
+  TALK_TEST_WAIT_UNTIL (b->first_paint != 0, WAIT_MS);
+  run_until_quiet (b);
+  step_end (b);
 }
 
 static void
@@ -408,7 +430,8 @@ int
 main (int   argc,
       char *argv[])
 {
-  guint n_contacts = argc > 1 ? (guint) g_ascii_strtoull (argv[1], NULL, 10) : DEFAULT_CONTACTS;
+  gboolean without_list = argc > 1 && g_strcmp0 (argv[1], "--without-list") == 0;
+  guint n_contacts;
   g_autoptr(TalkXmppJid) jid = NULL;
   g_autoptr(TalkXmppSession) session = NULL;
   g_autoptr(TalkXmppRoster) xmpp_roster = NULL;
@@ -424,6 +447,12 @@ main (int   argc,
   Bench b = { 0 };
   double rss_start, rss_before, rss_loaded, rss_online;
 
+  if (without_list)
+    {
+      argc--;
+      argv++;
+    }
+  n_contacts = argc > 1 ? (guint) g_ascii_strtoull (argv[1], NULL, 10) : DEFAULT_CONTACTS;
   if (n_contacts == 0)
     n_contacts = DEFAULT_CONTACTS;
 
@@ -444,7 +473,8 @@ main (int   argc,
   b.window = gtk_window_new ();
   gtk_window_set_default_size (GTK_WINDOW (b.window), 360, 760);
   contact_list = talk_contact_list_new ();
-  talk_contact_list_set_model (TALK_CONTACT_LIST (contact_list), G_LIST_MODEL (roster));
+  if (!without_list)
+    talk_contact_list_set_model (TALK_CONTACT_LIST (contact_list), G_LIST_MODEL (roster));
   gtk_window_set_child (GTK_WINDOW (b.window), contact_list);
   b.list_view = find_list_view (contact_list);
   g_assert (b.list_view != NULL);
@@ -463,9 +493,9 @@ main (int   argc,
   reply = g_strdup_printf ("<iq type='result' id='%s' to='" OWN_FULL "'>"
                            "<query xmlns='" TALK_XMPP_NS_ROSTER "' ver='v1'>%s</query></iq>",
                            talk_xmpp_stanza_get_id (request), items);
-  printf ("roster-ui: %u contacts in %u groups, roster result %.0f kB, presences %.0f kB\n",
+  printf ("roster-ui: %u contacts in %u groups, roster result %.0f kB, presences %.0f kB%s\n",
           n_contacts, (guint) G_N_ELEMENTS (groups), strlen (reply) / 1024.,
-          strlen (presences) / 1024.);
+          strlen (presences) / 1024., without_list ? ", list without a model" : "");
   printf ("roster-ui: GDK backend %s, renderer %s\n",
           G_OBJECT_TYPE_NAME (gdk_display_get_default ()),
           G_OBJECT_TYPE_NAME (gtk_native_get_renderer (GTK_NATIVE (b.window))));
@@ -474,7 +504,8 @@ main (int   argc,
   rss_before = rss_mb ();
   step_begin (&b);
   talk_test_peer_send_large (peer, reply);
-  TALK_TEST_WAIT_UNTIL (b.first_rows != 0 &&
+  /* Without the list nothing changes on screen: no frame to wait for. */
+  TALK_TEST_WAIT_UNTIL ((b.first_rows != 0 || without_list) &&
                         g_list_model_get_n_items (G_LIST_MODEL (roster)) == n_contacts,
                         WAIT_MS);
   run_until_quiet (&b);
@@ -487,11 +518,22 @@ main (int   argc,
   b.n_presences_wanted = b.n_presences + n_contacts;
   step_begin (&b);
   talk_test_peer_send_large (peer, presences);
-  TALK_TEST_WAIT_UNTIL (b.presences_applied != 0 && b.first_paint != 0, WAIT_MS);
+  TALK_TEST_WAIT_UNTIL (b.presences_applied != 0 && (b.first_paint != 0 || without_list),
+                        WAIT_MS);
   run_until_quiet (&b);
   step_end (&b);
   rss_online = rss_mb ();
   report_step (&b, "presences", "last one applied");
+
+  /* 3. The first letter typed in the search, then the search cleared */
+  if (!without_list)
+    {
+      /* Not a letter of the addresses, which every contact would match. */
+      search_step (&b, TALK_CONTACT_LIST (contact_list), "r");
+      report_step (&b, "search \"r\"", "list changed");
+      search_step (&b, TALK_CONTACT_LIST (contact_list), NULL);
+      report_step (&b, "search cleared", "list changed");
+    }
 
   printf ("roster-ui: RSS %.1f MB at start, %.1f MB before the roster, %.1f MB loaded,"
           " %.1f MB with presences\n", rss_start, rss_before, rss_loaded, rss_online);

@@ -10,205 +10,47 @@
 #include "talk-presence-button.h"
 
 /*
- * The models, for one roster:
+ * The index, for one roster:
  *
- *   model (TalkRoster) → relay → searched (GtkFilterListModel: the search text)
- *     → per group: members (filter: in the group)
- *                    → copy → online (filter)  → sort by name ┐
- *                    → copy → offline (filter) → sort by name ┴→ flatten = contacts
+ *   model (a GListModel of TalkContact, usually TalkRoster)
+ *     │ "items-changed"
+ *     ▼
+ *   entries   one Entry per row, in the model's order: the shadow copy
+ *             that tells a removal which contact left
+ *   all       every entry, sorted (GSequence)
+ *   groups    each a GListModel of the entries that match the search,
+ *             sorted (a GSequence each; an entry keeps its iter in every
+ *             group it is in)
  *
- * The list view shows either the one group of everybody (flat list) or a
- * GtkTreeListModel whose roots are the non-empty groups, each expanding
- * into its "contacts".
+ * The list view shows either the one group of everybody (a flat list, when
+ * no contact has a roster group) or a GtkTreeListModel whose roots are the
+ * non-empty groups, each expanding into its contacts. A group exists while
+ * some contact is in it.
  *
- * Online-first is two filtered halves rather than one sorter: when a
- * contact comes online, the halves report a removal and an insertion
- * of one row each, where one sort model would re-announce every row
- * between the old and the new place. That keeps a presence flood over a
- * large roster cheap.
+ * Order: online first, then by name, then by address. An entry keeps a
+ * snapshot of what it is sorted, grouped and searched by, taken when it
+ * was placed: the contact has already changed when the model says so,
+ * so an entry leaves its old place by its iters, never by comparing with
+ * keys that no longer hold. One contact's change (a presence, a push) is
+ * then O(log n): out of each group by iter, into its new place, one row
+ * announced each way, or nothing when it lands where it was (the row
+ * follows the contact by itself).
  *
- * The search filters at once, not incrementally: GTK 4.8's incremental
- * filter empties the list on a narrower search and refills it a chunk at
- * a time, which flickers and, over 5,000 contacts, took longer in all
- * than filtering in one go (measured: 80 ms flat, under 300 ms grouped,
- * for the first letter; less for the next ones).
+ * Large changes (a roster fetch, everyone going offline, a new search)
+ * are applied without a word, then announced group by group: each group
+ * is refilled from "all" in one pass, already in order, and announces
+ * the rows between those that stayed at its start and end in one
+ * "items-changed". Until its turn, a group answers from its old contents,
+ * so that the list view, busy with another group's change, never reads a
+ * change it was not told about. After a new search nobody moved: a group
+ * then announces each run of rows that left or came, and the rows that
+ * stay keep their widgets (GTK 4.8 would build every row of one large
+ * change again).
  */
 
-/* The relay passes the roster's changes on, but splits a change that
- * moves contacts between online and offline into a removal, then an
- * insertion. Both halves of a group follow the same "items-changed" one
- * after the other; in one step, the half gaining the contact would show
- * it while the other still did, and the list view would see it twice. */
-
-#define TALK_TYPE_CONTACT_LIST_RELAY (talk_contact_list_relay_get_type ())
-G_DECLARE_FINAL_TYPE (TalkContactListRelay, talk_contact_list_relay, TALK, CONTACT_LIST_RELAY, GObject)
-
-struct _TalkContactListRelay
-{
-  GObject     parent_instance;
-
-  GListModel *model;
-  /* gboolean per row: online when last announced */
-  GArray     *online;
-  /* rows of the model not announced yet */
-  guint       hidden_position;
-  guint       hidden_n;
-};
-
-static GType
-relay_get_item_type (GListModel *list)
-{
-  return TALK_TYPE_CONTACT;
-}
-
-static guint
-relay_get_n_items (GListModel *list)
-{
-  TalkContactListRelay *self = TALK_CONTACT_LIST_RELAY (list);
-
-  return g_list_model_get_n_items (self->model) - self->hidden_n;
-}
-
-static gpointer
-relay_get_item (GListModel *list,
-                guint       position)
-{
-  TalkContactListRelay *self = TALK_CONTACT_LIST_RELAY (list);
-
-  if (position >= self->hidden_position)
-    position += self->hidden_n;
-
-  return g_list_model_get_item (self->model, position);
-}
-
-static void
-relay_list_model_init (GListModelInterface *iface)
-{
-  iface->get_item_type = relay_get_item_type;
-  iface->get_n_items = relay_get_n_items;
-  iface->get_item = relay_get_item;
-}
-
-G_DEFINE_FINAL_TYPE_WITH_CODE (TalkContactListRelay, talk_contact_list_relay, G_TYPE_OBJECT,
-                               G_IMPLEMENT_INTERFACE (G_TYPE_LIST_MODEL, relay_list_model_init))
-
-static GArray *
-relay_read_online (TalkContactListRelay *self,
-                   guint                 position,
-                   guint                 n)
-{
-  GArray *online = g_array_sized_new (FALSE, FALSE, sizeof (gboolean), n);
-
-  for (guint i = position; i < position + n; i++)
-    {
-      g_autoptr(TalkContact) contact = g_list_model_get_item (self->model, i);
-      gboolean value = talk_presence_show_is_online (talk_contact_get_show (contact));
-
-      g_array_append_val (online, value);
-    }
-
-  return online;
-}
-
-static void
-relay_items_changed_cb (TalkContactListRelay *self,
-                        guint                 position,
-                        guint                 removed,
-                        guint                 added)
-{
-  g_autoptr(GArray) fresh = relay_read_online (self, position, added);
-  gboolean in_place = removed == added;
-
-  for (guint i = 0; in_place && i < added; i++)
-    in_place = g_array_index (fresh, gboolean, i) == g_array_index (self->online, gboolean, position + i);
-
-  g_array_remove_range (self->online, position, removed);
-  g_array_insert_vals (self->online, position, fresh->data, added);
-
-  if (in_place || removed == 0 || added == 0)
-    {
-      g_list_model_items_changed (G_LIST_MODEL (self), position, removed, added);
-      return;
-    }
-
-  self->hidden_position = position;
-  self->hidden_n = added;
-  g_list_model_items_changed (G_LIST_MODEL (self), position, removed, 0);
-  self->hidden_n = 0;
-  g_list_model_items_changed (G_LIST_MODEL (self), position, 0, added);
-}
-
-static void
-talk_contact_list_relay_dispose (GObject *object)
-{
-  TalkContactListRelay *self = TALK_CONTACT_LIST_RELAY (object);
-
-  if (self->model != NULL)
-    g_signal_handlers_disconnect_by_func (self->model, relay_items_changed_cb, self);
-  g_clear_object (&self->model);
-  g_clear_pointer (&self->online, g_array_unref);
-
-  G_OBJECT_CLASS (talk_contact_list_relay_parent_class)->dispose (object);
-}
-
-static void
-talk_contact_list_relay_class_init (TalkContactListRelayClass *klass)
-{
-  G_OBJECT_CLASS (klass)->dispose = talk_contact_list_relay_dispose;
-}
-
-static void
-talk_contact_list_relay_init (TalkContactListRelay *self)
-{
-}
-
-static GListModel *
-talk_contact_list_relay_new (GListModel *model)
-{
-  TalkContactListRelay *self = g_object_new (TALK_TYPE_CONTACT_LIST_RELAY, NULL);
-
-  self->model = g_object_ref (model);
-  self->online = relay_read_online (self, 0, g_list_model_get_n_items (model));
-  g_signal_connect_swapped (model, "items-changed", G_CALLBACK (relay_items_changed_cb), self);
-
-  return G_LIST_MODEL (self);
-}
-
-/* The two halves of a group read its members through a copy each. GTK
- * models answer get_item() from their upstream model; when one upstream
- * change reaches two models one after the other, the one not reached yet
- * would answer from the new upstream through its old positions, and the
- * list view, busy with the first one's change, asks it. A copy changes
- * only when its turn comes. (Groups need none: no model reads through
- * another group's.) */
-static void
-mirror_items_changed_cb (GListModel *source,
-                         guint       position,
-                         guint       removed,
-                         guint       added,
-                         GListStore *mirror)
-{
-  g_autoptr(GPtrArray) items = g_ptr_array_new_full (added, g_object_unref);
-
-  for (guint i = 0; i < added; i++)
-    g_ptr_array_add (items, g_list_model_get_item (source, position + i));
-
-  g_list_store_splice (mirror, position, removed, items->pdata, added);
-}
-
-static GListModel *
-mirror_new (GListModel *source)
-{
-  GListStore *mirror = g_list_store_new (TALK_TYPE_CONTACT);
-
-  mirror_items_changed_cb (source, 0, 0, g_list_model_get_n_items (source), mirror);
-  g_signal_connect_object (source, "items-changed",
-                           G_CALLBACK (mirror_items_changed_cb), mirror, 0);
-  g_object_set_data_full (G_OBJECT (mirror), "talk-source", g_object_ref (source), g_object_unref);
-
-  return G_LIST_MODEL (mirror);
-}
-
+/* Beyond this many rows changed at once, refilling every group in one
+ * pass is cheaper than moving the rows one by one. */
+#define LARGE_CHANGE 32
 
 typedef enum
 {
@@ -217,16 +59,8 @@ typedef enum
   GROUP_KIND_UNGROUPED,
 } GroupKind;
 
-/* Which contacts a group holds: owned by its filter, so that models held
- * elsewhere (list rows) never reach a freed group. */
-typedef struct
-{
-  GroupKind  kind;
-  char      *name;
-} GroupMatch;
-
 /* Search and sort keys, kept on the contact and recomputed when its
- * display name changes. */
+ * display name changes; an entry holds on to the ones it was sorted by. */
 typedef struct
 {
   char *source;
@@ -240,25 +74,61 @@ static GQuark contact_keys_quark;
 #define TALK_TYPE_CONTACT_LIST_GROUP (talk_contact_list_group_get_type ())
 G_DECLARE_FINAL_TYPE (TalkContactListGroup, talk_contact_list_group, TALK, CONTACT_LIST_GROUP, GObject)
 
+typedef struct
+{
+  TalkContactListGroup *group;
+  GSequenceIter        *iter;
+} Membership;
+
+typedef struct
+{
+  TalkContact   *contact;
+  const char    *jid;
+  /* The snapshot: what the entry is sorted, grouped and searched by */
+  ContactKeys   *keys;
+  char         **groups;
+  gboolean       online;
+  gboolean       matches;
+
+  GSequenceIter *all_iter;
+  /* Its place in "all" at the last refill, and which refill that was */
+  guint          rank;
+  guint          rank_stamp;
+  /* Membership, one per group the entry is in */
+  GArray        *members;
+} Entry;
+
+/* A group is the list of its contacts: a GListModel of TalkContact. */
 struct _TalkContactListGroup
 {
-  GObject     parent_instance;
+  GObject    parent_instance;
 
-  GroupKind   kind;
-  char       *name;
-  char       *collate;
-  GListModel *online;
-  GListModel *contacts;
-  gboolean    listed;
+  GroupKind  kind;
+  char      *name;
+  char      *collate;
+  /* Entry*, not owned, in order */
+  GSequence *members;
+  guint      n_online;
+  gboolean   listed;
+
+  /* The contents a refill is building, until announced */
+  GSequence *next;
+  guint      next_n_online;
 };
 
-G_DEFINE_FINAL_TYPE (TalkContactListGroup, talk_contact_list_group, G_TYPE_OBJECT)
+enum {
+  GROUP_PROP_0,
+  GROUP_PROP_TITLE,
+  GROUP_PROP_N_ONLINE,
+  N_GROUP_PROPS
+};
 
 enum {
   GROUP_CHANGED,
   N_GROUP_SIGNALS
 };
 
+static GParamSpec *group_properties[N_GROUP_PROPS];
 static guint group_signals[N_GROUP_SIGNALS];
 
 struct _TalkContactList
@@ -268,17 +138,23 @@ struct _TalkContactList
   GListModel           *model;
   char                 *search_text;
   char                 *search_fold;
-  GtkFilter            *search_filter;
-  GtkFilterListModel   *searched;
-  GtkSorter            *sorter;
 
-  /* name ("" for no group) → TalkContactListGroup */
+  /* Entry*, owned, in the model's order */
+  GPtrArray            *entries;
+  /* Entry*, sorted */
+  GSequence            *all;
+  guint                 n_matching;
+  /* entries with a roster group: the list is grouped while there is one */
+  guint                 n_grouped;
+  guint                 refill_stamp;
+
+  /* name → TalkContactListGroup, owned */
   GHashTable           *groups;
+  TalkContactListGroup *ungrouped;
+  TalkContactListGroup *everyone;
   /* the listed (non-empty) groups, in order */
   GListStore           *roots;
-  TalkContactListGroup *everyone;
   gboolean              grouped;
-  guint                 regroup_source;
   gboolean              at_top;
   GPtrArray            *spare_rows;
   GPtrArray            *spare_headers;
@@ -343,7 +219,7 @@ fold (const char *text)
 }
 
 static void
-contact_keys_free (gpointer data)
+contact_keys_clear (gpointer data)
 {
   ContactKeys *keys = data;
 
@@ -351,7 +227,12 @@ contact_keys_free (gpointer data)
   g_free (keys->fold);
   g_free (keys->collate);
   g_free (keys->collate_accents);
-  g_free (keys);
+}
+
+static void
+contact_keys_release (gpointer data)
+{
+  g_rc_box_release_full (data, contact_keys_clear);
 }
 
 static ContactKeys *
@@ -370,194 +251,186 @@ contact_get_keys (TalkContact *contact)
 
   name_fold = fold (name);
   jid_fold = fold (talk_contact_get_jid (contact));
-  keys = g_new0 (ContactKeys, 1);
+  keys = g_rc_box_new0 (ContactKeys);
   keys->source = g_strdup (name);
   /* A query never holds a newline, so it cannot match across the two. */
   keys->fold = g_strconcat (name_fold, "\n", jid_fold, NULL);
   keys->collate = g_utf8_collate_key (name_fold, -1);
   name_cased = g_utf8_casefold (name, -1);
   keys->collate_accents = g_utf8_collate_key (name_cased, -1);
-  g_object_set_qdata_full (G_OBJECT (contact), contact_keys_quark, keys, contact_keys_free);
+  g_object_set_qdata_full (G_OBJECT (contact), contact_keys_quark, keys, contact_keys_release);
 
   return keys;
 }
 
+/* Entries */
+
 static int
-compare_contacts (gconstpointer a,
-                  gconstpointer b,
-                  gpointer      user_data)
+compare_entries (gconstpointer a,
+                 gconstpointer b,
+                 gpointer      user_data)
 {
-  TalkContact *contact_a = (TalkContact *) a;
-  TalkContact *contact_b = (TalkContact *) b;
-  ContactKeys *keys_a = contact_get_keys (contact_a);
-  ContactKeys *keys_b = contact_get_keys (contact_b);
+  const Entry *entry_a = a;
+  const Entry *entry_b = b;
   int result;
 
-  /* By name, then accents ("Erin" before "Érin"), then address. */
-  result = strcmp (keys_a->collate, keys_b->collate);
-  if (result == 0)
-    result = strcmp (keys_a->collate_accents, keys_b->collate_accents);
-  if (result == 0)
-    result = strcmp (talk_contact_get_jid (contact_a), talk_contact_get_jid (contact_b));
+  if (entry_a->online != entry_b->online)
+    return entry_a->online ? -1 : 1;
 
-  return result < 0 ? GTK_ORDERING_SMALLER : result > 0 ? GTK_ORDERING_LARGER : GTK_ORDERING_EQUAL;
+  /* By name, then accents ("Erin" before "Érin"), then address. */
+  result = strcmp (entry_a->keys->collate, entry_b->keys->collate);
+  if (result == 0)
+    result = strcmp (entry_a->keys->collate_accents, entry_b->keys->collate_accents);
+  if (result == 0)
+    result = strcmp (entry_a->jid, entry_b->jid);
+
+  return result;
 }
 
-static gboolean
-search_filter_func (gpointer item,
-                    gpointer user_data)
+static Entry *
+entry_new (TalkContact *contact)
 {
-  TalkContactList *self = user_data;
+  Entry *entry = g_new0 (Entry, 1);
 
-  if (self->search_fold == NULL)
-    return TRUE;
+  entry->contact = g_object_ref (contact);
+  entry->jid = talk_contact_get_jid (contact);
+  entry->members = g_array_new (FALSE, FALSE, sizeof (Membership));
 
-  return strstr (contact_get_keys (item)->fold, self->search_fold) != NULL;
+  return entry;
+}
+
+static void
+entry_free (gpointer data)
+{
+  Entry *entry = data;
+
+  g_object_unref (entry->contact);
+  g_clear_pointer (&entry->keys, contact_keys_release);
+  g_strfreev (entry->groups);
+  g_array_unref (entry->members);
+  g_free (entry);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Entry, entry_free)
+
+static gboolean
+entry_match (TalkContactList *self,
+             Entry           *entry)
+{
+  return self->search_fold == NULL || strstr (entry->keys->fold, self->search_fold) != NULL;
+}
+
+static void
+entry_set_matches (TalkContactList *self,
+                   Entry           *entry,
+                   gboolean         matches)
+{
+  if (entry->matches == matches)
+    return;
+
+  entry->matches = matches;
+  if (matches)
+    self->n_matching++;
+  else
+    self->n_matching--;
+}
+
+/* Takes a new snapshot of the contact. Returns: whether anything the
+ * entry is sorted, grouped or searched by changed. */
+static gboolean
+entry_refresh (TalkContactList *self,
+               Entry           *entry)
+{
+  ContactKeys *keys = contact_get_keys (entry->contact);
+  const char * const *groups = talk_contact_get_groups (entry->contact);
+  gboolean online = talk_presence_show_is_online (talk_contact_get_show (entry->contact));
+  gboolean changed = FALSE;
+
+  if (entry->keys != keys)
+    {
+      g_clear_pointer (&entry->keys, contact_keys_release);
+      entry->keys = g_rc_box_acquire (keys);
+      changed = TRUE;
+    }
+
+  if (entry->groups == NULL || !g_strv_equal ((const char * const *) entry->groups, groups))
+    {
+      if (entry->groups != NULL && entry->groups[0] != NULL)
+        self->n_grouped--;
+      if (groups[0] != NULL)
+        self->n_grouped++;
+      g_strfreev (entry->groups);
+      entry->groups = g_strdupv ((char **) groups);
+      changed = TRUE;
+    }
+
+  if (entry->online != online)
+    {
+      entry->online = online;
+      changed = TRUE;
+    }
+
+  if (entry->matches != entry_match (self, entry))
+    {
+      entry_set_matches (self, entry, !entry->matches);
+      changed = TRUE;
+    }
+
+  return changed;
+}
+
+/* Takes the entry out of the counts, when it leaves. */
+static void
+entry_forget (TalkContactList *self,
+              Entry           *entry)
+{
+  entry_set_matches (self, entry, FALSE);
+  if (entry->groups != NULL && entry->groups[0] != NULL)
+    self->n_grouped--;
+  g_clear_pointer (&entry->groups, g_strfreev);
+  if (entry->all_iter != NULL)
+    g_sequence_remove (g_steal_pointer (&entry->all_iter));
 }
 
 /* Groups */
 
-static void
-group_match_free (gpointer data)
+static GType
+group_get_item_type (GListModel *list)
 {
-  GroupMatch *match = data;
-
-  g_free (match->name);
-  g_free (match);
+  return TALK_TYPE_CONTACT;
 }
 
-static gboolean
-group_match_func (gpointer item,
-                  gpointer user_data)
+static guint
+group_get_n_items (GListModel *list)
 {
-  GroupMatch *match = user_data;
-  const char * const *groups = talk_contact_get_groups (item);
-
-  switch (match->kind)
-    {
-    case GROUP_KIND_NAMED:
-      return g_strv_contains (groups, match->name);
-    case GROUP_KIND_UNGROUPED:
-      return groups[0] == NULL;
-    case GROUP_KIND_ALL:
-    default:
-      return TRUE;
-    }
+  return g_sequence_get_length (TALK_CONTACT_LIST_GROUP (list)->members);
 }
 
-static gboolean
-online_filter_func (gpointer item,
-                    gpointer user_data)
+static gpointer
+group_get_item (GListModel *list,
+                guint       position)
 {
-  return talk_presence_show_is_online (talk_contact_get_show (item));
-}
+  TalkContactListGroup *self = TALK_CONTACT_LIST_GROUP (list);
+  GSequenceIter *iter = g_sequence_get_iter_at_pos (self->members, position);
+  Entry *entry;
 
-static gboolean
-offline_filter_func (gpointer item,
-                     gpointer user_data)
-{
-  return !talk_presence_show_is_online (talk_contact_get_show (item));
-}
+  if (g_sequence_iter_is_end (iter))
+    return NULL;
 
-/* The online or offline half of a group's members, by name. */
-static GListModel *
-group_half_new (GListModel *members,
-                GtkSorter  *sorter,
-                gboolean    online)
-{
-  GtkFilter *filter;
-  GtkFilterListModel *filtered;
-
-  filter = GTK_FILTER (gtk_custom_filter_new (online ? online_filter_func : offline_filter_func,
-                                              NULL, NULL));
-  filtered = gtk_filter_list_model_new (mirror_new (members), filter);
-
-  return G_LIST_MODEL (gtk_sort_list_model_new (G_LIST_MODEL (filtered), g_object_ref (sorter)));
+  entry = g_sequence_get (iter);
+  return g_object_ref (entry->contact);
 }
 
 static void
-group_contacts_changed_cb (TalkContactListGroup *self)
+group_list_model_init (GListModelInterface *iface)
 {
-  g_signal_emit (self, group_signals[GROUP_CHANGED], 0);
+  iface->get_item_type = group_get_item_type;
+  iface->get_n_items = group_get_n_items;
+  iface->get_item = group_get_item;
 }
 
-static TalkContactListGroup *
-talk_contact_list_group_new (GroupKind   kind,
-                             const char *name,
-                             GListModel *searched,
-                             GtkSorter  *sorter)
-{
-  TalkContactListGroup *self = g_object_new (TALK_TYPE_CONTACT_LIST_GROUP, NULL);
-  GListStore *halves = g_list_store_new (G_TYPE_LIST_MODEL);
-  g_autoptr(GListModel) offline = NULL;
-  g_autoptr(GtkFilterListModel) members = NULL;
-  g_autofree char *name_fold = NULL;
-  GroupMatch *match;
-
-  self->kind = kind;
-  self->name = g_strdup (name);
-  name_fold = fold (name != NULL ? name : "");
-  self->collate = g_utf8_collate_key (name_fold, -1);
-
-  match = g_new0 (GroupMatch, 1);
-  match->kind = kind;
-  match->name = g_strdup (name);
-  members = gtk_filter_list_model_new (g_object_ref (searched),
-                                       GTK_FILTER (gtk_custom_filter_new (group_match_func, match,
-                                                                          group_match_free)));
-
-  self->online = group_half_new (G_LIST_MODEL (members), sorter, TRUE);
-  offline = group_half_new (G_LIST_MODEL (members), sorter, FALSE);
-  g_list_store_append (halves, self->online);
-  g_list_store_append (halves, offline);
-  self->contacts = G_LIST_MODEL (gtk_flatten_list_model_new (G_LIST_MODEL (halves)));
-  g_signal_connect_swapped (self->contacts, "items-changed",
-                            G_CALLBACK (group_contacts_changed_cb), self);
-
-  return self;
-}
-
-static void
-talk_contact_list_group_dispose (GObject *object)
-{
-  TalkContactListGroup *self = TALK_CONTACT_LIST_GROUP (object);
-
-  if (self->contacts != NULL)
-    g_signal_handlers_disconnect_by_data (self->contacts, self);
-  g_clear_object (&self->contacts);
-  g_clear_object (&self->online);
-
-  G_OBJECT_CLASS (talk_contact_list_group_parent_class)->dispose (object);
-}
-
-static void
-talk_contact_list_group_finalize (GObject *object)
-{
-  TalkContactListGroup *self = TALK_CONTACT_LIST_GROUP (object);
-
-  g_free (self->name);
-  g_free (self->collate);
-
-  G_OBJECT_CLASS (talk_contact_list_group_parent_class)->finalize (object);
-}
-
-static void
-talk_contact_list_group_class_init (TalkContactListGroupClass *klass)
-{
-  GObjectClass *object_class = G_OBJECT_CLASS (klass);
-
-  object_class->dispose = talk_contact_list_group_dispose;
-  object_class->finalize = talk_contact_list_group_finalize;
-
-  group_signals[GROUP_CHANGED] =
-    g_signal_new ("changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
-                  0, NULL, NULL, NULL, G_TYPE_NONE, 0);
-}
-
-static void
-talk_contact_list_group_init (TalkContactListGroup *self)
-{
-}
+G_DEFINE_FINAL_TYPE_WITH_CODE (TalkContactListGroup, talk_contact_list_group, G_TYPE_OBJECT,
+                               G_IMPLEMENT_INTERFACE (G_TYPE_LIST_MODEL, group_list_model_init))
 
 static const char *
 group_get_title (TalkContactListGroup *group)
@@ -567,6 +440,95 @@ group_get_title (TalkContactListGroup *group)
 
   /* Translators: the group of contacts that are in no roster group */
   return _("Contacts");
+}
+
+static void
+talk_contact_list_group_finalize (GObject *object)
+{
+  TalkContactListGroup *self = TALK_CONTACT_LIST_GROUP (object);
+
+  g_sequence_free (self->members);
+  g_clear_pointer (&self->next, g_sequence_free);
+  g_free (self->name);
+  g_free (self->collate);
+
+  G_OBJECT_CLASS (talk_contact_list_group_parent_class)->finalize (object);
+}
+
+static void
+talk_contact_list_group_get_property (GObject    *object,
+                                      guint       prop_id,
+                                      GValue     *value,
+                                      GParamSpec *pspec)
+{
+  TalkContactListGroup *self = TALK_CONTACT_LIST_GROUP (object);
+
+  switch (prop_id)
+    {
+    case GROUP_PROP_TITLE:
+      g_value_set_string (value, group_get_title (self));
+      break;
+    case GROUP_PROP_N_ONLINE:
+      g_value_set_uint (value, self->n_online);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+talk_contact_list_group_class_init (TalkContactListGroupClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->finalize = talk_contact_list_group_finalize;
+  object_class->get_property = talk_contact_list_group_get_property;
+
+  /* Read by the header rows, and by the tests. */
+  group_properties[GROUP_PROP_TITLE] =
+    g_param_spec_string ("title", NULL, NULL, NULL,
+                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  group_properties[GROUP_PROP_N_ONLINE] =
+    g_param_spec_uint ("n-online", NULL, NULL, 0, G_MAXUINT, 0,
+                       G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_GROUP_PROPS, group_properties);
+
+  /* The count of contacts or of those online changed. */
+  group_signals[GROUP_CHANGED] =
+    g_signal_new ("changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+}
+
+static void
+talk_contact_list_group_init (TalkContactListGroup *self)
+{
+  self->members = g_sequence_new (NULL);
+}
+
+static TalkContactListGroup *
+talk_contact_list_group_new (GroupKind   kind,
+                             const char *name)
+{
+  TalkContactListGroup *self = g_object_new (TALK_TYPE_CONTACT_LIST_GROUP, NULL);
+  g_autofree char *name_fold = fold (name != NULL ? name : "");
+
+  self->kind = kind;
+  self->name = g_strdup (name);
+  self->collate = g_utf8_collate_key (name_fold, -1);
+
+  return self;
+}
+
+/* Tells the header what changed since @n_items and @n_online. */
+static void
+group_counts_changed (TalkContactListGroup *self,
+                      guint                 n_items,
+                      guint                 n_online)
+{
+  if (self->n_online != n_online)
+    g_object_notify_by_pspec (G_OBJECT (self), group_properties[GROUP_PROP_N_ONLINE]);
+  if (self->n_online != n_online || g_sequence_get_length (self->members) != n_items)
+    g_signal_emit (self, group_signals[GROUP_CHANGED], 0);
 }
 
 /* Named groups by name, then the contacts without a group. */
@@ -598,14 +560,13 @@ header_update (GtkTreeExpander      *expander,
   GtkWidget *box = gtk_tree_expander_get_child (expander);
   GtkWidget *title = gtk_widget_get_first_child (box);
   GtkWidget *count = gtk_widget_get_next_sibling (title);
-  guint n_items = g_list_model_get_n_items (group->contacts);
-  guint n_online = g_list_model_get_n_items (group->online);
+  guint n_items = g_list_model_get_n_items (G_LIST_MODEL (group));
   g_autofree char *count_text = NULL;
   g_autofree char *accessible = NULL;
 
   gtk_label_set_text (GTK_LABEL (title), group_get_title (group));
   /* Translators: online and total contacts of a group: "3/10" */
-  count_text = g_strdup_printf (C_("group count", "%u/%u"), n_online, n_items);
+  count_text = g_strdup_printf (C_("group count", "%u/%u"), group->n_online, n_items);
   gtk_label_set_text (GTK_LABEL (count), count_text);
 
   accessible = g_strdup_printf (ngettext ("Group %s, %u contact", "Group %s, %u contacts", n_items),
@@ -672,6 +633,9 @@ factory_teardown_cb (GtkSignalListItemFactory *factory,
   GtkWidget *child = gtk_list_item_get_child (list_item);
   GPtrArray *spares = TALK_IS_CONTACT_ROW (child) ? self->spare_rows : self->spare_headers;
 
+  /* Rows keep their contact from one bind to the next (see unbind). */
+  if (TALK_IS_CONTACT_ROW (child))
+    talk_contact_row_set_item (TALK_CONTACT_ROW (child), NULL);
   if (GTK_IS_TREE_EXPANDER (child))
     gtk_tree_expander_set_list_row (GTK_TREE_EXPANDER (child), NULL);
   if (child == NULL || spares == NULL || spares->len >= MAX_SPARE_ROWS)
@@ -731,11 +695,11 @@ factory_unbind_cb (GtkSignalListItemFactory *factory,
 {
   GtkWidget *child = gtk_list_item_get_child (list_item);
 
-  if (TALK_IS_CONTACT_ROW (child))
-    {
-      talk_contact_row_set_item (TALK_CONTACT_ROW (child), NULL);
-    }
-  else if (GTK_IS_TREE_EXPANDER (child))
+  /* A contact row keeps its contact until the next bind or the teardown:
+   * GTK 4.8 unbinds and binds again every row whose position changes, so a
+   * contact coming online near the top would otherwise rebuild every row
+   * below it, when most are bound to the same contact again. */
+  if (GTK_IS_TREE_EXPANDER (child))
     {
       GtkTreeListRow *row = gtk_tree_expander_get_list_row (GTK_TREE_EXPANDER (child));
       g_autoptr(GObject) group = row != NULL ? gtk_tree_list_row_get_item (row) : NULL;
@@ -746,6 +710,468 @@ factory_unbind_cb (GtkSignalListItemFactory *factory,
     }
 }
 
+/* The index: which groups there are */
+
+/* Empties a group that leaves the list, for whoever still holds it: its
+ * entries may be freed after. */
+static void
+group_drop (gpointer data)
+{
+  TalkContactListGroup *group = data;
+  guint n_items = g_sequence_get_length (group->members);
+
+  if (n_items > 0)
+    {
+      g_sequence_remove_range (g_sequence_get_begin_iter (group->members),
+                               g_sequence_get_end_iter (group->members));
+      group->n_online = 0;
+      g_list_model_items_changed (G_LIST_MODEL (group), 0, n_items, 0);
+    }
+  g_object_unref (group);
+}
+
+static TalkContactListGroup *
+ensure_group (TalkContactList *self,
+              GroupKind        kind,
+              const char      *name)
+{
+  TalkContactListGroup *group;
+
+  switch (kind)
+    {
+    case GROUP_KIND_ALL:
+      return self->everyone;
+
+    case GROUP_KIND_UNGROUPED:
+      if (self->ungrouped == NULL)
+        self->ungrouped = talk_contact_list_group_new (GROUP_KIND_UNGROUPED, NULL);
+      return self->ungrouped;
+
+    case GROUP_KIND_NAMED:
+    default:
+      group = g_hash_table_lookup (self->groups, name);
+      if (group == NULL)
+        {
+          group = talk_contact_list_group_new (GROUP_KIND_NAMED, name);
+          g_hash_table_insert (self->groups, g_strdup (name), group);
+        }
+      return group;
+    }
+}
+
+/* Fills @groups with the groups @entry belongs in by its snapshot, made
+ * when missing. */
+static void
+entry_collect_groups (TalkContactList *self,
+                      Entry           *entry,
+                      GPtrArray       *groups)
+{
+  g_ptr_array_set_size (groups, 0);
+
+  if (!entry->matches)
+    return;
+
+  if (!self->grouped)
+    {
+      g_ptr_array_add (groups, ensure_group (self, GROUP_KIND_ALL, NULL));
+      return;
+    }
+
+  for (guint i = 0; entry->groups[i] != NULL; i++)
+    {
+      TalkContactListGroup *group;
+
+      /* The roster module hands them unique and non-empty; other models
+       * might not. */
+      if (*entry->groups[i] == '\0')
+        continue;
+      group = ensure_group (self, GROUP_KIND_NAMED, entry->groups[i]);
+      if (!g_ptr_array_find (groups, group, NULL))
+        g_ptr_array_add (groups, group);
+    }
+  if (groups->len == 0)
+    g_ptr_array_add (groups, ensure_group (self, GROUP_KIND_UNGROUPED, NULL));
+}
+
+/* Lists a group while it has contacts; forgets it once it has none. */
+static void
+group_update_listed (TalkContactList      *self,
+                     TalkContactListGroup *group)
+{
+  guint position;
+
+  if (group->kind == GROUP_KIND_ALL)
+    return;
+
+  if (g_sequence_get_length (group->members) > 0)
+    {
+      if (!group->listed)
+        {
+          group->listed = TRUE;
+          g_list_store_insert_sorted (self->roots, group, compare_groups, NULL);
+        }
+      return;
+    }
+
+  if (group->listed && g_list_store_find (self->roots, group, &position))
+    g_list_store_remove (self->roots, position);
+  group->listed = FALSE;
+
+  if (group == self->ungrouped)
+    g_clear_pointer (&self->ungrouped, group_drop);
+  else if (g_hash_table_lookup (self->groups, group->name) == group)
+    g_hash_table_remove (self->groups, group->name);
+}
+
+/* Every group of the current mode, referenced. */
+static GPtrArray *
+dup_groups (TalkContactList *self)
+{
+  GPtrArray *groups = g_ptr_array_new_with_free_func (g_object_unref);
+  GHashTableIter iter;
+  gpointer group;
+
+  if (self->everyone != NULL)
+    g_ptr_array_add (groups, g_object_ref (self->everyone));
+  if (self->ungrouped != NULL)
+    g_ptr_array_add (groups, g_object_ref (self->ungrouped));
+  g_hash_table_iter_init (&iter, self->groups);
+  while (g_hash_table_iter_next (&iter, NULL, &group))
+    g_ptr_array_add (groups, g_object_ref (group));
+
+  return groups;
+}
+
+static void
+clear_groups (TalkContactList *self)
+{
+  /* The list view lets go of the rows first. */
+  g_list_store_remove_all (self->roots);
+  g_hash_table_remove_all (self->groups);
+  g_clear_pointer (&self->ungrouped, group_drop);
+  g_clear_pointer (&self->everyone, group_drop);
+
+  for (guint i = 0; i < self->entries->len; i++)
+    g_array_set_size (((Entry *) g_ptr_array_index (self->entries, i))->members, 0);
+}
+
+/* The index: one entry at a time */
+
+static void
+group_insert (TalkContactListGroup *group,
+              Entry                *entry,
+              GSequenceIter        *iter)
+{
+  Membership member = { group, iter };
+
+  g_array_append_val (entry->members, member);
+  if (entry->online)
+    group->n_online++;
+}
+
+/* Takes @entry out of the place @iter of @group, where it was put when
+ * its online flag was @was_online; puts it back at its new place when it
+ * @stays. One row is announced each way, none when the place is the same. */
+static void
+group_move (TalkContactListGroup *group,
+            GSequenceIter        *iter,
+            Entry                *entry,
+            gboolean              was_online,
+            gboolean              stays)
+{
+  guint n_items = g_sequence_get_length (group->members);
+  guint n_online = group->n_online;
+  guint old_position = g_sequence_iter_get_position (iter);
+
+  g_sequence_remove (iter);
+  if (was_online)
+    group->n_online--;
+
+  if (stays)
+    {
+      GSequenceIter *dest = g_sequence_search (group->members, entry, compare_entries, NULL);
+
+      if (g_sequence_iter_get_position (dest) == old_position)
+        {
+          group_insert (group, entry, g_sequence_insert_before (dest, entry));
+          group_counts_changed (group, n_items, n_online);
+          return;
+        }
+    }
+
+  g_list_model_items_changed (G_LIST_MODEL (group), old_position, 1, 0);
+  if (stays)
+    {
+      iter = g_sequence_insert_sorted (group->members, entry, compare_entries, NULL);
+      group_insert (group, entry, iter);
+      g_list_model_items_changed (G_LIST_MODEL (group), g_sequence_iter_get_position (iter), 0, 1);
+    }
+  group_counts_changed (group, n_items, n_online);
+}
+
+static void
+group_add (TalkContactListGroup *group,
+           Entry                *entry)
+{
+  guint n_items = g_sequence_get_length (group->members);
+  guint n_online = group->n_online;
+  GSequenceIter *iter = g_sequence_insert_sorted (group->members, entry, compare_entries, NULL);
+
+  group_insert (group, entry, iter);
+  g_list_model_items_changed (G_LIST_MODEL (group), g_sequence_iter_get_position (iter), 0, 1);
+  group_counts_changed (group, n_items, n_online);
+}
+
+/* Brings @entry's groups in line with its new snapshot; @was_online is
+ * the online flag it was placed with. */
+static void
+entry_move (TalkContactList *self,
+            Entry           *entry,
+            gboolean         was_online)
+{
+  g_autoptr(GArray) old_members = g_steal_pointer (&entry->members);
+  g_autoptr(GPtrArray) targets = g_ptr_array_new ();
+  g_autoptr(GPtrArray) touched = g_ptr_array_new_with_free_func (g_object_unref);
+
+  entry->members = g_array_new (FALSE, FALSE, sizeof (Membership));
+  entry_collect_groups (self, entry, targets);
+
+  for (guint i = 0; i < old_members->len; i++)
+    {
+      Membership *member = &g_array_index (old_members, Membership, i);
+      guint index;
+      gboolean stays = g_ptr_array_find (targets, member->group, &index);
+
+      if (stays)
+        g_ptr_array_remove_index_fast (targets, index);
+      g_ptr_array_add (touched, g_object_ref (member->group));
+      group_move (member->group, member->iter, entry, was_online, stays);
+    }
+
+  for (guint i = 0; i < targets->len; i++)
+    {
+      g_ptr_array_add (touched, g_object_ref (g_ptr_array_index (targets, i)));
+      group_add (g_ptr_array_index (targets, i), entry);
+    }
+
+  for (guint i = 0; i < touched->len; i++)
+    group_update_listed (self, g_ptr_array_index (touched, i));
+}
+
+/* Puts @entry at its place in "all", after a change of its snapshot. */
+static void
+entry_sort (TalkContactList *self,
+            Entry           *entry)
+{
+  if (entry->all_iter != NULL)
+    g_sequence_sort_changed (entry->all_iter, compare_entries, NULL);
+  else
+    entry->all_iter = g_sequence_insert_sorted (self->all, entry, compare_entries, NULL);
+}
+
+/* The index: everything at once */
+
+/* Makes @group's refilled contents current in one "items-changed" over
+ * the rows between those that stayed at the start and at the end. */
+static void
+group_announce_block (TalkContactListGroup *group)
+{
+  g_autoptr(GSequence) old = group->members;
+  guint n_old = g_sequence_get_length (old);
+  guint n_new;
+  guint n_same;
+  guint n_prefix = 0;
+  guint n_suffix = 0;
+  GSequenceIter *a = g_sequence_get_begin_iter (old);
+  GSequenceIter *b;
+
+  group->members = g_steal_pointer (&group->next);
+  n_new = g_sequence_get_length (group->members);
+  n_same = MIN (n_old, n_new);
+
+  b = g_sequence_get_begin_iter (group->members);
+  while (n_prefix < n_same && g_sequence_get (a) == g_sequence_get (b))
+    {
+      n_prefix++;
+      a = g_sequence_iter_next (a);
+      b = g_sequence_iter_next (b);
+    }
+  a = g_sequence_get_end_iter (old);
+  b = g_sequence_get_end_iter (group->members);
+  while (n_prefix + n_suffix < n_same)
+    {
+      a = g_sequence_iter_prev (a);
+      b = g_sequence_iter_prev (b);
+      if (g_sequence_get (a) != g_sequence_get (b))
+        break;
+      n_suffix++;
+    }
+
+  if (n_prefix + n_suffix < n_old || n_prefix + n_suffix < n_new)
+    g_list_model_items_changed (G_LIST_MODEL (group), n_prefix,
+                                n_old - n_prefix - n_suffix, n_new - n_prefix - n_suffix);
+}
+
+/* Whether the contents of @group are in the order of the refill @stamp:
+ * so they are after a new search, when nobody moved. */
+static gboolean
+group_in_rank_order (TalkContactListGroup *group,
+                     guint                 stamp)
+{
+  Entry *previous = NULL;
+
+  for (GSequenceIter *iter = g_sequence_get_begin_iter (group->members);
+       !g_sequence_iter_is_end (iter);
+       iter = g_sequence_iter_next (iter))
+    {
+      Entry *entry = g_sequence_get (iter);
+
+      if (entry->rank_stamp != stamp || (previous != NULL && entry->rank <= previous->rank))
+        return FALSE;
+      previous = entry;
+    }
+
+  return TRUE;
+}
+
+/* Points @entry's membership of @group at @iter. */
+static void
+entry_set_member_iter (Entry                *entry,
+                       TalkContactListGroup *group,
+                       GSequenceIter        *iter)
+{
+  for (guint i = 0; i < entry->members->len; i++)
+    {
+      Membership *member = &g_array_index (entry->members, Membership, i);
+
+      if (member->group == group)
+        {
+          member->iter = iter;
+          return;
+        }
+    }
+  g_assert_not_reached ();
+}
+
+/* Makes @group's refilled contents current run by run, in rank order:
+ * the rows that stay keep their place in the list view, and their
+ * widgets (a search that narrows, then widens, shows the same rows). */
+static void
+group_announce_runs (TalkContactListGroup *group)
+{
+  g_autoptr(GSequence) next = g_steal_pointer (&group->next);
+  GSequenceIter *a = g_sequence_get_begin_iter (group->members);
+  GSequenceIter *b = g_sequence_get_begin_iter (next);
+  guint position = 0;
+
+  for (;;)
+    {
+      guint removed = 0;
+      guint added = 0;
+
+      while (!g_sequence_iter_is_end (a) && !g_sequence_iter_is_end (b) &&
+             g_sequence_get (a) == g_sequence_get (b))
+        {
+          entry_set_member_iter (g_sequence_get (b), group, a);
+          a = g_sequence_iter_next (a);
+          b = g_sequence_iter_next (b);
+          position++;
+        }
+      if (g_sequence_iter_is_end (a) && g_sequence_iter_is_end (b))
+        return;
+
+      /* Up to the next row both hold: out what only the old contents
+       * hold, in what only the new ones do. */
+      while (!(g_sequence_iter_is_end (a) && g_sequence_iter_is_end (b)) &&
+             (g_sequence_iter_is_end (a) || g_sequence_iter_is_end (b) ||
+              g_sequence_get (a) != g_sequence_get (b)))
+        {
+          Entry *old_entry = g_sequence_iter_is_end (a) ? NULL : g_sequence_get (a);
+          Entry *new_entry = g_sequence_iter_is_end (b) ? NULL : g_sequence_get (b);
+
+          if (old_entry != NULL && (new_entry == NULL || old_entry->rank < new_entry->rank))
+            {
+              GSequenceIter *gone = a;
+
+              a = g_sequence_iter_next (a);
+              g_sequence_remove (gone);
+              removed++;
+            }
+          else
+            {
+              entry_set_member_iter (new_entry, group, g_sequence_insert_before (a, new_entry));
+              b = g_sequence_iter_next (b);
+              added++;
+            }
+        }
+
+      g_list_model_items_changed (G_LIST_MODEL (group), position, removed, added);
+      position += added;
+    }
+}
+
+/* Makes @group's refilled contents current and announces them. */
+static void
+group_announce_next (TalkContactListGroup *group,
+                     guint                 stamp)
+{
+  guint n_items = g_sequence_get_length (group->members);
+  guint n_online = group->n_online;
+
+  if (group->next == NULL)
+    group->next = g_sequence_new (NULL);
+  group->n_online = group->next_n_online;
+  group->next_n_online = 0;
+
+  if (group_in_rank_order (group, stamp))
+    group_announce_runs (group);
+  else
+    group_announce_block (group);
+  group_counts_changed (group, n_items, n_online);
+}
+
+/* Refills every group from "all", in order, in one pass; then each group
+ * announces its change. The groups read the entries' snapshots: take
+ * them first. */
+static void
+refill (TalkContactList *self)
+{
+  g_autoptr(GPtrArray) targets = g_ptr_array_new ();
+  g_autoptr(GPtrArray) groups = NULL;
+  guint rank = 0;
+
+  self->refill_stamp++;
+  for (GSequenceIter *iter = g_sequence_get_begin_iter (self->all);
+       !g_sequence_iter_is_end (iter);
+       iter = g_sequence_iter_next (iter))
+    {
+      Entry *entry = g_sequence_get (iter);
+
+      entry->rank = rank++;
+      entry->rank_stamp = self->refill_stamp;
+      g_array_set_size (entry->members, 0);
+      entry_collect_groups (self, entry, targets);
+      for (guint i = 0; i < targets->len; i++)
+        {
+          TalkContactListGroup *group = g_ptr_array_index (targets, i);
+          Membership member = { group, NULL };
+
+          if (group->next == NULL)
+            group->next = g_sequence_new (NULL);
+          member.iter = g_sequence_append (group->next, entry);
+          g_array_append_val (entry->members, member);
+          if (entry->online)
+            group->next_n_online++;
+        }
+    }
+
+  groups = dup_groups (self);
+  for (guint i = 0; i < groups->len; i++)
+    group_announce_next (g_ptr_array_index (groups, i), self->refill_stamp);
+  for (guint i = 0; i < groups->len; i++)
+    group_update_listed (self, g_ptr_array_index (groups, i));
+}
+
 /* The list's model */
 
 static GListModel *
@@ -753,7 +1179,7 @@ create_group_model (gpointer item,
                     gpointer user_data)
 {
   if (TALK_IS_CONTACT_LIST_GROUP (item))
-    return g_object_ref (TALK_CONTACT_LIST_GROUP (item)->contacts);
+    return g_object_ref (G_LIST_MODEL (item));
 
   return NULL;
 }
@@ -763,63 +1189,12 @@ update_page (TalkContactList *self)
 {
   const char *page = "list";
 
-  if (self->model == NULL || g_list_model_get_n_items (self->model) == 0)
+  if (self->entries->len == 0)
     page = "empty";
-  else if (g_list_model_get_n_items (G_LIST_MODEL (self->searched)) == 0)
+  else if (self->n_matching == 0)
     page = "no-results";
 
   gtk_stack_set_visible_child_name (self->stack, page);
-}
-
-static void
-group_set_listed (TalkContactList      *self,
-                  TalkContactListGroup *group,
-                  gboolean              listed)
-{
-  guint position;
-
-  if (group->listed == listed)
-    return;
-
-  group->listed = listed;
-  if (listed)
-    g_list_store_insert_sorted (self->roots, group, compare_groups, NULL);
-  else if (g_list_store_find (self->roots, group, &position))
-    g_list_store_remove (self->roots, position);
-}
-
-static void
-group_changed_cb (TalkContactListGroup *group,
-                  TalkContactList      *self)
-{
-  group_set_listed (self, group, g_list_model_get_n_items (group->contacts) > 0);
-}
-
-static void
-drop_group (gpointer data)
-{
-  TalkContactListGroup *group = data;
-
-  g_signal_handlers_disconnect_matched (group, G_SIGNAL_MATCH_FUNC, 0, 0, NULL,
-                                        group_changed_cb, NULL);
-  g_object_unref (group);
-}
-
-static void
-ensure_group (TalkContactList *self,
-              GroupKind        kind,
-              const char      *name)
-{
-  TalkContactListGroup *group;
-
-  if (g_hash_table_contains (self->groups, name))
-    return;
-
-  group = talk_contact_list_group_new (kind, kind == GROUP_KIND_NAMED ? name : NULL,
-                                       G_LIST_MODEL (self->searched), self->sorter);
-  g_hash_table_insert (self->groups, g_strdup (name), group);
-  g_signal_connect (group, "changed", G_CALLBACK (group_changed_cb), self);
-  group_changed_cb (group, self);
 }
 
 static void
@@ -842,29 +1217,30 @@ list_items_changed_cb (TalkContactList *self,
     gtk_widget_activate_action (GTK_WIDGET (self->list_view), "list.scroll-to-item", "u", 0);
 }
 
+/* Starts over with the groups of one mode: the flat list of everybody, or
+ * a tree of groups. */
 static void
 set_grouped (TalkContactList *self,
              gboolean         grouped)
 {
   g_autoptr(GtkNoSelection) selection = NULL;
-  GListModel *list_model = NULL;
+  GListModel *list_model;
 
+  /* The old rows go first, or they would follow every step below. */
+  gtk_list_view_set_model (self->list_view, NULL);
+  clear_groups (self);
   self->grouped = grouped;
-  g_hash_table_remove_all (self->groups);
-  g_list_store_remove_all (self->roots);
-  g_clear_object (&self->everyone);
+  if (!grouped)
+    self->everyone = talk_contact_list_group_new (GROUP_KIND_ALL, NULL);
+  /* Filled before the list view sees them: nothing to announce. */
+  refill (self);
 
-  if (self->searched != NULL && grouped)
+  if (grouped)
     list_model = G_LIST_MODEL (gtk_tree_list_model_new (g_object_ref (G_LIST_MODEL (self->roots)),
                                                         FALSE, TRUE,
                                                         create_group_model, NULL, NULL));
-  else if (self->searched != NULL)
-    {
-      self->everyone = talk_contact_list_group_new (GROUP_KIND_ALL, NULL,
-                                                    G_LIST_MODEL (self->searched),
-                                                    self->sorter);
-      list_model = g_object_ref (self->everyone->contacts);
-    }
+  else
+    list_model = g_object_ref (G_LIST_MODEL (self->everyone));
 
   selection = gtk_no_selection_new (list_model);
   gtk_list_view_set_model (self->list_view, GTK_SELECTION_MODEL (selection));
@@ -873,84 +1249,77 @@ set_grouped (TalkContactList *self,
                            self, G_CONNECT_SWAPPED);
 }
 
-/* Brings the groups in line with the roster: a pass over every contact,
- * run once the roster's changes of this main loop iteration are in. */
-static void
-regroup (TalkContactList *self)
-{
-  g_autoptr(GHashTable) names = g_hash_table_new (g_str_hash, g_str_equal);
-  gboolean ungrouped = FALSE;
-  guint n_items = self->model != NULL ? g_list_model_get_n_items (self->model) : 0;
-  GHashTableIter iter;
-  gpointer key;
-  gpointer value;
-
-  for (guint i = 0; i < n_items; i++)
-    {
-      g_autoptr(TalkContact) contact = g_list_model_get_item (self->model, i);
-      const char * const *groups = talk_contact_get_groups (contact);
-
-      if (groups[0] == NULL)
-        ungrouped = TRUE;
-      for (guint j = 0; groups[j] != NULL; j++)
-        g_hash_table_add (names, (gpointer) groups[j]);
-    }
-
-  if ((g_hash_table_size (names) > 0) != self->grouped)
-    set_grouped (self, !self->grouped);
-  if (!self->grouped)
-    return;
-
-  g_hash_table_iter_init (&iter, self->groups);
-  while (g_hash_table_iter_next (&iter, &key, &value))
-    {
-      const char *name = key;
-      gboolean wanted = *name == '\0' ? ungrouped : g_hash_table_contains (names, name);
-
-      if (!wanted)
-        {
-          group_set_listed (self, value, FALSE);
-          g_hash_table_iter_remove (&iter);
-        }
-    }
-
-  g_hash_table_iter_init (&iter, names);
-  while (g_hash_table_iter_next (&iter, &key, NULL))
-    ensure_group (self, GROUP_KIND_NAMED, key);
-  if (ungrouped)
-    ensure_group (self, GROUP_KIND_UNGROUPED, "");
-}
-
-static gboolean
-regroup_cb (gpointer user_data)
-{
-  TalkContactList *self = user_data;
-
-  self->regroup_source = 0;
-  regroup (self);
-
-  return G_SOURCE_REMOVE;
-}
-
 static void
 model_items_changed_cb (TalkContactList *self,
                         guint            position,
                         guint            removed,
                         guint            added)
 {
-  /* Contacts come or go (a roster fetch, a push): at once, so that the
-   * list never shows flat first. A change in place (presence, mostly;
-   * sometimes the groups) once the burst is over. */
-  if (removed != added)
+  gboolean large = removed + added > LARGE_CHANGE;
+  /* Entries that left, freed once no group can hand them out */
+  g_autoptr(GPtrArray) gone = g_ptr_array_new_with_free_func (entry_free);
+  g_autoptr(GHashTable) left = g_hash_table_new (NULL, NULL);
+  GHashTableIter iter;
+  Entry *entry;
+
+  g_return_if_fail (position + removed <= self->entries->len);
+
+  /* The roster keeps the contact of a row that changes, and of a JID that
+   * a fetch lists again: its entry stays too. */
+  for (guint i = 0; i < removed; i++)
     {
-      g_clear_handle_id (&self->regroup_source, g_source_remove);
-      regroup (self);
+      entry = g_ptr_array_index (self->entries, position + i);
+      g_hash_table_insert (left, entry->contact, entry);
     }
-  else if (self->regroup_source == 0)
+  g_ptr_array_remove_range (self->entries, position, removed);
+
+  for (guint i = 0; i < added; i++)
     {
-      self->regroup_source = g_idle_add_full (G_PRIORITY_DEFAULT_IDLE, regroup_cb, self, NULL);
+      g_autoptr(TalkContact) contact = g_list_model_get_item (self->model, position + i);
+      gboolean was_online;
+
+      if (!g_hash_table_steal_extended (left, contact, NULL, (gpointer *) &entry))
+        entry = entry_new (contact);
+      g_ptr_array_insert (self->entries, position + i, entry);
+
+      was_online = entry->online;
+      if (!entry_refresh (self, entry))
+        continue;
+      entry_sort (self, entry);
+      if (!large)
+        entry_move (self, entry, was_online);
     }
+
+  g_hash_table_iter_init (&iter, left);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &entry))
+    {
+      if (!large)
+        {
+          entry_set_matches (self, entry, FALSE);
+          entry_move (self, entry, entry->online);
+        }
+      entry_forget (self, entry);
+      g_ptr_array_add (gone, entry);
+    }
+
+  if ((self->n_grouped > 0) != self->grouped)
+    set_grouped (self, !self->grouped);
+  else if (large)
+    refill (self);
+
   update_page (self);
+}
+
+static void
+clear_entries (TalkContactList *self)
+{
+  for (guint i = 0; i < self->entries->len; i++)
+    entry_free (g_ptr_array_index (self->entries, i));
+  g_ptr_array_set_size (self->entries, 0);
+  g_sequence_remove_range (g_sequence_get_begin_iter (self->all),
+                           g_sequence_get_end_iter (self->all));
+  self->n_matching = 0;
+  self->n_grouped = 0;
 }
 
 static void
@@ -982,6 +1351,8 @@ talk_contact_list_dispose (GObject *object)
   TalkContactList *self = TALK_CONTACT_LIST (object);
 
   talk_contact_list_set_model (self, NULL);
+  if (self->roots != NULL)
+    clear_groups (self);
   /* The template's top widget is the bin's child: unset it first, or the
    * bin would unparent it again after the template did. */
   adw_bin_set_child (ADW_BIN (object), NULL);
@@ -990,8 +1361,6 @@ talk_contact_list_dispose (GObject *object)
   g_clear_pointer (&self->spare_headers, g_ptr_array_unref);
   g_clear_pointer (&self->groups, g_hash_table_unref);
   g_clear_object (&self->roots);
-  g_clear_object (&self->sorter);
-  g_clear_object (&self->search_filter);
 
   G_OBJECT_CLASS (talk_contact_list_parent_class)->dispose (object);
 }
@@ -1001,6 +1370,8 @@ talk_contact_list_finalize (GObject *object)
 {
   TalkContactList *self = TALK_CONTACT_LIST (object);
 
+  g_ptr_array_unref (self->entries);
+  g_sequence_free (self->all);
   g_free (self->search_text);
   g_free (self->search_fold);
 
@@ -1092,9 +1463,11 @@ talk_contact_list_init (TalkContactList *self)
 
   gtk_widget_init_template (GTK_WIDGET (self));
 
-  self->search_filter = GTK_FILTER (gtk_custom_filter_new (search_filter_func, self, NULL));
-  self->sorter = GTK_SORTER (gtk_custom_sorter_new (compare_contacts, NULL, NULL));
-  self->groups = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, drop_group);
+  /* Entries are freed by hand: a change takes them out of the array
+   * before it is done with them. */
+  self->entries = g_ptr_array_new ();
+  self->all = g_sequence_new (NULL);
+  self->groups = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, group_drop);
   self->roots = g_list_store_new (TALK_TYPE_CONTACT_LIST_GROUP);
   self->at_top = TRUE;
   g_signal_connect_object (gtk_scrollable_get_vadjustment (GTK_SCROLLABLE (self->list_view)),
@@ -1130,25 +1503,32 @@ talk_contact_list_set_model (TalkContactList *self,
 
   if (self->model != NULL)
     g_signal_handlers_disconnect_by_func (self->model, model_items_changed_cb, self);
-  g_clear_handle_id (&self->regroup_source, g_source_remove);
-  if (self->searched != NULL)
-    g_signal_handlers_disconnect_by_func (self->searched, update_page, self);
-  g_clear_object (&self->searched);
+  /* The groups hand out entries: they go first, and the rows before them. */
+  if (self->list_view != NULL)
+    gtk_list_view_set_model (self->list_view, NULL);
+  clear_groups (self);
+  clear_entries (self);
   g_set_object (&self->model, model);
 
   if (model != NULL)
     {
-      self->searched = gtk_filter_list_model_new (talk_contact_list_relay_new (model),
-                                                  g_object_ref (self->search_filter));
-      g_signal_connect_swapped (self->searched, "items-changed", G_CALLBACK (update_page), self);
+      guint n_items = g_list_model_get_n_items (model);
+
+      for (guint i = 0; i < n_items; i++)
+        {
+          g_autoptr(TalkContact) contact = g_list_model_get_item (model, i);
+          Entry *entry = entry_new (contact);
+
+          g_ptr_array_add (self->entries, entry);
+          entry_refresh (self, entry);
+          entry_sort (self, entry);
+        }
       g_signal_connect_swapped (model, "items-changed", G_CALLBACK (model_items_changed_cb), self);
     }
 
-  /* Rebuilt from nothing: the old groups watch the old model. */
   if (self->list_view != NULL)
     {
-      set_grouped (self, FALSE);
-      regroup (self);
+      set_grouped (self, self->n_grouped > 0);
       update_page (self);
     }
 
@@ -1168,7 +1548,6 @@ talk_contact_list_set_search_text (TalkContactList *self,
                                    const char      *text)
 {
   g_autofree char *new_fold = NULL;
-  GtkFilterChange change = GTK_FILTER_CHANGE_DIFFERENT;
 
   g_return_if_fail (TALK_IS_CONTACT_LIST (self));
 
@@ -1186,20 +1565,20 @@ talk_contact_list_set_search_text (TalkContactList *self,
   if (g_strcmp0 (new_fold, self->search_fold) == 0)
     return;
 
-  /* Typing on narrows the list; deleting widens it: GTK then only looks
-   * at the rows that can change. */
-  if (self->search_fold == NULL)
-    change = GTK_FILTER_CHANGE_MORE_STRICT;
-  else if (new_fold == NULL)
-    change = GTK_FILTER_CHANGE_LESS_STRICT;
-  else if (strstr (new_fold, self->search_fold) != NULL)
-    change = GTK_FILTER_CHANGE_MORE_STRICT;
-  else if (strstr (self->search_fold, new_fold) != NULL)
-    change = GTK_FILTER_CHANGE_LESS_STRICT;
-
   g_free (self->search_fold);
   self->search_fold = g_steal_pointer (&new_fold);
-  gtk_filter_changed (self->search_filter, change);
+
+  /* At once rather than a chunk at a time: GTK 4.8's incremental filter
+   * empties the list on a narrower search and refills it piecewise, which
+   * flickers and took longer in all. */
+  for (guint i = 0; i < self->entries->len; i++)
+    {
+      Entry *entry = g_ptr_array_index (self->entries, i);
+
+      entry_set_matches (self, entry, entry_match (self, entry));
+    }
+  refill (self);
+  update_page (self);
 }
 
 gboolean

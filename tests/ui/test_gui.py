@@ -175,8 +175,10 @@ def run(tap, binary, source_dir):
         def signs_in_again():
             nonlocal talk, app
             talk, app = start_talk()
-            peer.wait_presence(lambda t, show, status: t == 'available',
-                               what='alice online again')
+            # As last chosen: away, with the same message.
+            peer.wait_presence(lambda t, show, status: show == 'away' and
+                               status == 'Coffee break',
+                               what='alice online again, away with "Coffee break"')
             find(app, None, re.compile(r'^Bob, '), timeout=LONG)
             talktest.screenshot(os.path.join(shots, '07-restarted.png'))
             assert not talktest.find_all(app, 'push button', re.compile(r'Sign In$')), \
@@ -184,7 +186,8 @@ def run(tap, binary, source_dir):
             assert not talktest.find_all(app, 'push button',
                                          re.compile(r'Trust This Certificate')), \
                 'the certificate question came back'
-        tap.require('started again, Talk signs in without asking', signs_in_again)
+        tap.require('started again, Talk signs in without asking, away as last chosen',
+                    signs_in_again)
 
         def quit_menu():
             quit_from_menu(app)
