@@ -80,8 +80,6 @@ chats_messages_from_page (TalkChats       *self,
       else
         state = older ? TALK_MESSAGE_STATE_READ : TALK_MESSAGE_STATE_DELIVERED;
 
-      if (!older && direction == TALK_MESSAGE_DIRECTION_IN)
-        _talk_chats_peer_note_markable (_talk_chats_ensure_peer (self, peer), info);
       g_ptr_array_add (messages, _talk_chats_message_from_info (self, info,
                                                                 TALK_CHATS_ORIGIN_ARCHIVE, peer,
                                                                 direction, state));

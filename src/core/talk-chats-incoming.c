@@ -43,6 +43,12 @@ _talk_chats_message_from_info (TalkChats            *self,
   const char *from = talk_xmpp_message_info_get_from (info);
   const char *stanza_id = talk_xmpp_message_info_get_stanza_id (info);
   gboolean archived = origin == TALK_CHATS_ORIGIN_ARCHIVE;
+  /* XEP-0333: a marker names the message by its id; one already read
+   * (an older archive page) is owed none. */
+  gboolean markable = direction == TALK_MESSAGE_DIRECTION_IN &&
+                      state != TALK_MESSAGE_STATE_READ &&
+                      talk_xmpp_message_info_get_markable (info) &&
+                      talk_xmpp_message_info_get_id (info) != NULL;
 
   if (!archived && self->sid != TALK_CHATS_SID_TRUSTED)
     stanza_id = NULL;
@@ -65,6 +71,7 @@ _talk_chats_message_from_info (TalkChats            *self,
                        "message-id", talk_xmpp_message_info_get_id (info),
                        "replaces", talk_xmpp_message_info_get_replace_id (info),
                        "archive-id", archived ? stanza_id : NULL,
+                       "markable", markable,
                        NULL);
 }
 
@@ -105,21 +112,6 @@ _talk_chats_classify (TalkChats             *self,
   *peer = outgoing ? _talk_chats_bare_jid_dup (to) : g_steal_pointer (&from_bare);
   *direction = outgoing ? TALK_MESSAGE_DIRECTION_OUT : TALK_MESSAGE_DIRECTION_IN;
   return *peer != NULL;
-}
-
-void
-_talk_chats_peer_note_markable (TalkChatsPeer       *peer,
-                                TalkXmppMessageInfo *info)
-{
-  const char *id = talk_xmpp_message_info_get_id (info);
-
-  if (!talk_xmpp_message_info_get_markable (info) || id == NULL)
-    return;
-
-  g_free (peer->markable_id);
-  peer->markable_id = g_strdup (id);
-  peer->markable_type = talk_xmpp_message_info_get_message_type (info);
-  peer->displayed_sent = FALSE;
 }
 
 /*
@@ -210,8 +202,6 @@ incoming_stored_cb (GObject      *source,
   switch (outcome)
     {
     case TALK_HISTORY_OUTCOME_STORED:
-      if (talk_message_get_direction (call->message) == TALK_MESSAGE_DIRECTION_IN)
-        _talk_chats_peer_note_markable (_talk_chats_ensure_peer (self, call->peer), call->info);
       _talk_chats_emit_message_received (self, call->peer, call->message,
                                          call->origin != TALK_CHATS_ORIGIN_CARBON_SENT);
       break;

@@ -45,11 +45,9 @@ typedef struct
   TalkMessage *last_outgoing;
   guint unread;
 
-  /* XEP-0333: the newest markable message received, and whether it was
-   * marked displayed. */
-  char *markable_id;
-  TalkXmppMessageType markable_type;
-  gboolean displayed_sent;
+  /* XEP-0333: the history row the last displayed marker of this run
+   * named (the history keeps which markers are owed, across restarts). */
+  gint64 displayed_row;
 
   /* XEP-0085 */
   TalkXmppChatState peer_state;
@@ -165,8 +163,6 @@ gboolean       _talk_chats_classify              (TalkChats             *self,
                                                   TalkChatsOrigin        origin,
                                                   char                 **peer,
                                                   TalkMessageDirection  *direction);
-void           _talk_chats_peer_note_markable    (TalkChatsPeer       *peer,
-                                                  TalkXmppMessageInfo *info);
 void           _talk_chats_apply_reports         (TalkChats            *self,
                                                   TalkXmppMessageInfo  *info,
                                                   TalkChatsOrigin       origin,

@@ -129,7 +129,6 @@ peer_free (TalkChatsPeer *peer)
   g_clear_handle_id (&peer->inactive_id, g_source_remove);
   g_clear_weak_pointer (&peer->conversation);
   g_clear_object (&peer->last_outgoing);
-  g_free (peer->markable_id);
   g_free (peer->archive_before);
   g_free (peer->jid);
   g_free (peer);
@@ -738,32 +737,84 @@ talk_chats_set_chat_visible (TalkChats  *self,
     peer->inactive_id = g_timeout_add_seconds (INACTIVE_AFTER_S, inactive_cb, peer);
 }
 
+static void
+set_displayed_cb (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!talk_history_set_displayed_finish (TALK_HISTORY (source), result, NULL, &error))
+    _talk_chats_log_failure ("Recording a displayed marker", error);
+}
+
+static void
+get_markable_cb (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_autoptr(TalkChatsCall) call = user_data;
+  g_autoptr(TalkChats) self = NULL;
+  g_autoptr(TalkMessage) markable = NULL;
+  g_autoptr(GError) error = NULL;
+  TalkChatsPeer *peer;
+  gint64 row;
+
+  markable = talk_history_get_markable_finish (TALK_HISTORY (source), result, &error);
+  if (error != NULL)
+    {
+      _talk_chats_log_failure ("Looking up the message to mark displayed", error);
+      return;
+    }
+  self = g_weak_ref_get (&call->self);
+  if (self == NULL || markable == NULL)
+    return;
+
+  /* Two looks at the chat in a row find the same message: one marker. */
+  peer = _talk_chats_ensure_peer (self, call->peer);
+  row = talk_message_get_id (markable);
+  if (row == peer->displayed_row || !_talk_chats_is_online (self) ||
+      !_talk_chats_may_share_activity (self, call->peer))
+    return;
+
+  /* The history keeps no message type; one-to-one chats are "chat". */
+  if (!talk_xmpp_message_send_displayed (self->message, call->peer,
+                                         talk_message_get_message_id (markable),
+                                         TALK_XMPP_MESSAGE_TYPE_CHAT, &error))
+    {
+      g_debug ("No displayed marker to %s: %s", call->peer, error->message);
+      return;
+    }
+  peer->displayed_row = row;
+  talk_history_set_displayed_async (self->history, self->account, call->peer, row, NULL,
+                                    set_displayed_cb, NULL);
+}
+
 void
 talk_chats_mark_displayed (TalkChats  *self,
                            const char *peer_jid)
 {
   g_autofree char *jid = NULL;
-  g_autoptr(GError) error = NULL;
-  TalkChatsPeer *peer;
+  TalkChatsCall *call;
 
   g_return_if_fail (TALK_IS_CHATS (self));
 
   if ((jid = chats_normalize_peer (peer_jid)) == NULL)
     return;
-  peer = _talk_chats_ensure_peer (self, jid);
+  _talk_chats_ensure_peer (self, jid);
 
   _talk_chats_mark_read (self, jid);
 
-  /* XEP-0333 §4: one marker for the newest, which covers those before. */
-  if (peer->markable_id == NULL || peer->displayed_sent || !_talk_chats_is_online (self) ||
-      !_talk_chats_may_share_activity (self, jid))
+  /* XEP-0333 §4: one marker for the newest, which covers those before;
+   * the history knows which that is, also for messages of an earlier
+   * run. Offline, it stays owed until the next look at the chat. */
+  if (!_talk_chats_is_online (self) || !_talk_chats_may_share_activity (self, jid))
     return;
 
-  if (talk_xmpp_message_send_displayed (self->message, jid, peer->markable_id,
-                                        peer->markable_type, &error))
-    peer->displayed_sent = TRUE;
-  else
-    g_debug ("No displayed marker to %s: %s", jid, error->message);
+  call = _talk_chats_call_new (self);
+  call->peer = g_steal_pointer (&jid);
+  talk_history_get_markable_async (self->history, self->account, call->peer,
+                                   self->cancellable, get_markable_cb, call);
 }
 
 TalkXmppChatState

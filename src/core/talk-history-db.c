@@ -69,6 +69,14 @@ static const char *const migrations[] = {
   "  WHERE message_id IS NOT NULL;"
   "CREATE INDEX messages_pending ON messages (id) WHERE state = 0 AND direction = 1;"
   "CREATE INDEX messages_archive ON messages (timestamp, id) WHERE archive_id IS NOT NULL;",
+
+  /* 2: XEP-0333 markers survive a restart: whether an incoming message
+   * asked for them (1), and whether the displayed marker covering it was
+   * sent (2). */
+  "ALTER TABLE messages ADD COLUMN markable INTEGER NOT NULL DEFAULT 0"
+  "  CHECK (markable BETWEEN 0 AND 2);"
+  "CREATE INDEX messages_markable ON messages (conversation, timestamp, id)"
+  "  WHERE markable <> 0;",
 };
 
 /* The full-text index is not a migration: it exists only where SQLite
@@ -135,6 +143,8 @@ _talk_history_row_new_from_stmt (sqlite3_stmt *stmt)
   row->replaces = _talk_history_column_dup_text (stmt, 13);
   row->edited = sqlite3_column_int (stmt, 14) != 0;
   row->archive_id = _talk_history_column_dup_text (stmt, 15);
+  row->markable = CLAMP (sqlite3_column_int (stmt, 16), TALK_HISTORY_MARKABLE_NO,
+                         TALK_HISTORY_MARKABLE_DISPLAYED);
   return row;
 }
 

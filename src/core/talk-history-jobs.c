@@ -30,8 +30,8 @@
 static const char SQL_INSERT_MESSAGE[] =
   "INSERT INTO messages (conversation, direction, sender, body, timestamp,"
   " server_timestamp, state, error, stanza_id, stanza_id_by, origin_id, message_id,"
-  " replaces, edited, archive_id)"
-  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
+  " replaces, edited, archive_id, markable)"
+  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"
   " ON CONFLICT DO NOTHING";
 static const char SQL_FIND_BY_STANZA_ID[] =
   "SELECT id FROM messages WHERE conversation = ?1 AND stanza_id = ?2";
@@ -42,10 +42,12 @@ static const char SQL_MERGE_DUPLICATE[] =
   " stanza_id_by = iif (stanza_id IS NULL, ?3, stanza_id_by),"
   " stanza_id = coalesce (stanza_id, ?2),"
   " archive_id = coalesce (archive_id, ?4),"
-  " server_timestamp = coalesce (server_timestamp, ?5)"
+  " server_timestamp = coalesce (server_timestamp, ?5),"
+  " markable = iif (markable = 0, ?6, markable)"
   " WHERE id = ?1 AND ((stanza_id IS NULL AND ?2 IS NOT NULL)"
   "  OR (archive_id IS NULL AND ?4 IS NOT NULL)"
-  "  OR (server_timestamp IS NULL AND ?5 IS NOT NULL))";
+  "  OR (server_timestamp IS NULL AND ?5 IS NOT NULL)"
+  "  OR (markable = 0 AND ?6 <> 0))";
 static const char SQL_PROMOTE_PENDING[] =
   "UPDATE messages SET state = 1 WHERE id = ?1 AND state = 0";
 static const char SQL_TOUCH_CONVERSATION[] =
@@ -80,6 +82,16 @@ static const char SQL_LAST_ARCHIVE_ID[] =
   "SELECT m.archive_id" FROM_MESSAGES
   " WHERE m.archive_id IS NOT NULL AND c.account = ?1"
   " ORDER BY m.timestamp DESC, m.id DESC LIMIT 1";
+/* XEP-0333 §4: a marker covers every message before it, so only the
+ * newest markable message counts; it is owed when no marker covered it. */
+static const char SQL_NEWEST_MARKABLE[] =
+  "SELECT " TALK_HISTORY_MESSAGE_COLUMNS FROM_MESSAGES
+  " WHERE m.conversation = ?1 AND m.markable <> 0 AND m.direction = 0"
+  " ORDER BY m.timestamp DESC, m.id DESC LIMIT 1";
+static const char SQL_SET_DISPLAYED[] =
+  "UPDATE messages SET markable = 2"
+  " WHERE conversation = ?1 AND markable = 1 AND direction = 0"
+  "  AND (timestamp, id) <= (SELECT timestamp, id FROM messages WHERE id = ?2)";
 static const char SQL_SEARCH_FTS[] =
   "SELECT m.id, c.peer, m.timestamp, snippet (messages_fts, 0, '', '', '…', 16)"
   " FROM messages_fts JOIN messages m ON m.id = messages_fts.rowid"
@@ -168,6 +180,7 @@ worker_insert (TalkHistoryWorker     *w,
   bind_text_or_null (stmt, 13, replaces);
   sqlite3_bind_int (stmt, 14, row->edited);
   bind_text_or_null (stmt, 15, row->archive_id);
+  sqlite3_bind_int (stmt, 16, row->direction == TALK_MESSAGE_DIRECTION_IN ? row->markable : 0);
 
   if (!_talk_history_db_step_done (w, stmt, error))
     return FALSE;
@@ -241,6 +254,7 @@ worker_merge_duplicate (TalkHistoryWorker     *w,
   bind_text_or_null (stmt, 3, row->stanza_id_by);
   bind_text_or_null (stmt, 4, row->archive_id);
   bind_time_or_null (stmt, 5, row->server_timestamp);
+  sqlite3_bind_int (stmt, 6, row->direction == TALK_MESSAGE_DIRECTION_IN ? row->markable : 0);
   if (!_talk_history_db_step_done (w, stmt, error))
     return FALSE;
 
@@ -715,6 +729,54 @@ _talk_history_run_get_unread (TalkHistoryWorker  *w,
       job->count = (guint) CLAMP (sqlite3_column_int64 (stmt, 0), 0, G_MAXUINT);
       sqlite3_reset (stmt);
     }
+}
+
+void
+_talk_history_run_get_markable (TalkHistoryWorker  *w,
+                                TalkHistoryJob     *job,
+                                GError            **error)
+{
+  gint64 conversation;
+  sqlite3_stmt *stmt;
+
+  job->rows = g_ptr_array_new_with_free_func (_talk_history_row_free);
+  if (!_talk_history_db_ensure_open (w, job, error) ||
+      !_talk_history_db_lookup_conversation (w, job->account, job->peer, FALSE,
+                                             &conversation, error) ||
+      conversation == 0 ||
+      (stmt = _talk_history_db_prepare (w, SQL_NEWEST_MARKABLE, error)) == NULL)
+    return;
+
+  sqlite3_bind_int64 (stmt, 1, conversation);
+  if (!worker_collect_rows (w, job, stmt, error))
+    return;
+
+  /* Covered by a marker already: nothing is owed. */
+  if (job->rows->len > 0 &&
+      ((TalkHistoryRow *) g_ptr_array_index (job->rows, 0))->markable != TALK_HISTORY_MARKABLE_OWED)
+    g_ptr_array_set_size (job->rows, 0);
+}
+
+void
+_talk_history_run_set_displayed (TalkHistoryWorker  *w,
+                                 TalkHistoryJob     *job,
+                                 GError            **error)
+{
+  gint64 conversation;
+  sqlite3_stmt *stmt;
+
+  if (!_talk_history_db_ensure_open (w, job, error) ||
+      !_talk_history_db_lookup_conversation (w, job->account, job->peer, FALSE,
+                                             &conversation, error) ||
+      conversation == 0 ||
+      !_talk_history_db_require_writable (w, error) ||
+      (stmt = _talk_history_db_prepare (w, SQL_SET_DISPLAYED, error)) == NULL)
+    return;
+
+  sqlite3_bind_int64 (stmt, 1, conversation);
+  sqlite3_bind_int64 (stmt, 2, job->before_id);
+  if (_talk_history_db_step_done (w, stmt, error))
+    job->count = (guint) sqlite3_changes (w->db);
 }
 
 void

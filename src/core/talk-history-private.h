@@ -27,6 +27,12 @@ G_STATIC_ASSERT (TALK_MESSAGE_STATE_FAILED == 4);
 G_STATIC_ASSERT (TALK_MESSAGE_DIRECTION_IN == 0);
 G_STATIC_ASSERT (TALK_MESSAGE_DIRECTION_OUT == 1);
 
+/* messages.markable: whether an incoming message asked for chat markers
+ * (XEP-0333), and whether the displayed marker that covers it went out. */
+#define TALK_HISTORY_MARKABLE_NO        0
+#define TALK_HISTORY_MARKABLE_OWED      1
+#define TALK_HISTORY_MARKABLE_DISPLAYED 2
+
 /* A message as plain data, the only form that crosses threads. */
 typedef struct
 {
@@ -46,6 +52,8 @@ typedef struct
   char *replaces;
   gboolean edited;
   char *archive_id;
+  /* XEP-0333, incoming only: TALK_HISTORY_MARKABLE_* */
+  int markable;
 
   /* What storing it did. */
   TalkHistoryOutcome outcome;
@@ -182,7 +190,7 @@ TalkHistoryRow *_talk_history_row_new_from_stmt      (sqlite3_stmt       *stmt);
 #define TALK_HISTORY_MESSAGE_COLUMNS \
   "m.id, c.peer, m.direction, m.sender, m.body, m.timestamp, m.server_timestamp," \
   " m.state, m.error, m.stanza_id, m.stanza_id_by, m.origin_id, m.message_id," \
-  " m.replaces, m.edited, m.archive_id"
+  " m.replaces, m.edited, m.archive_id, m.markable"
 
 /* talk-history-jobs.c: the TalkHistoryJobRun of each operation. */
 void _talk_history_run_open            (TalkHistoryWorker *w, TalkHistoryJob *job, GError **error);
@@ -195,5 +203,7 @@ void _talk_history_run_mark_read       (TalkHistoryWorker *w, TalkHistoryJob *jo
 void _talk_history_run_get_unread      (TalkHistoryWorker *w, TalkHistoryJob *job, GError **error);
 void _talk_history_run_last_archive_id (TalkHistoryWorker *w, TalkHistoryJob *job, GError **error);
 void _talk_history_run_search          (TalkHistoryWorker *w, TalkHistoryJob *job, GError **error);
+void _talk_history_run_get_markable    (TalkHistoryWorker *w, TalkHistoryJob *job, GError **error);
+void _talk_history_run_set_displayed   (TalkHistoryWorker *w, TalkHistoryJob *job, GError **error);
 
 G_END_DECLS

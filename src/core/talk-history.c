@@ -114,6 +114,8 @@ row_new_from_message (TalkMessage *message)
   row->replaces = g_strdup (talk_message_get_replaces (message));
   row->edited = talk_message_get_edited (message);
   row->archive_id = g_strdup (talk_message_get_archive_id (message));
+  row->markable = talk_message_get_markable (message) ? TALK_HISTORY_MARKABLE_OWED
+                                                      : TALK_HISTORY_MARKABLE_NO;
   return row;
 }
 
@@ -144,6 +146,7 @@ message_new_from_row (const TalkHistoryRow *row)
                        "replaces", row->replaces,
                        "edited", row->edited,
                        "archive-id", row->archive_id,
+                       "markable", row->markable != TALK_HISTORY_MARKABLE_NO,
                        NULL);
 }
 
@@ -834,6 +837,82 @@ talk_history_get_last_archive_id_finish (TalkHistory   *self,
                                                   talk_history_get_last_archive_id_async, error);
 
   return job != NULL ? g_steal_pointer (&job->result_text) : NULL;
+}
+
+void
+talk_history_get_markable_async (TalkHistory         *self,
+                                 const char          *account,
+                                 const char          *peer,
+                                 GCancellable        *cancellable,
+                                 GAsyncReadyCallback  callback,
+                                 gpointer             user_data)
+{
+  TalkHistoryJob *job;
+
+  g_return_if_fail (TALK_IS_HISTORY (self));
+  g_return_if_fail (account != NULL);
+  g_return_if_fail (peer != NULL);
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  job = job_new (self, _talk_history_run_get_markable, rows_to_messages_done, cancellable,
+                 callback, user_data, talk_history_get_markable_async);
+  job->account = g_strdup (account);
+  job->peer = g_strdup (peer);
+  history_queue (self, job);
+}
+
+TalkMessage *
+talk_history_get_markable_finish (TalkHistory   *self,
+                                  GAsyncResult  *result,
+                                  GError       **error)
+{
+  g_autoptr(TalkHistoryJob) job = history_finish (self, result,
+                                                  talk_history_get_markable_async, error);
+
+  if (job == NULL || job->messages == NULL || job->messages->len == 0)
+    return NULL;
+  return g_object_ref (g_ptr_array_index (job->messages, 0));
+}
+
+void
+talk_history_set_displayed_async (TalkHistory         *self,
+                                  const char          *account,
+                                  const char          *peer,
+                                  gint64               message_id,
+                                  GCancellable        *cancellable,
+                                  GAsyncReadyCallback  callback,
+                                  gpointer             user_data)
+{
+  TalkHistoryJob *job;
+
+  g_return_if_fail (TALK_IS_HISTORY (self));
+  g_return_if_fail (account != NULL);
+  g_return_if_fail (peer != NULL);
+  g_return_if_fail (message_id > 0);
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  job = job_new (self, _talk_history_run_set_displayed, NULL, cancellable, callback,
+                 user_data, talk_history_set_displayed_async);
+  job->account = g_strdup (account);
+  job->peer = g_strdup (peer);
+  job->before_id = message_id;
+  history_queue (self, job);
+}
+
+gboolean
+talk_history_set_displayed_finish (TalkHistory   *self,
+                                   GAsyncResult  *result,
+                                   guint         *n_changed,
+                                   GError       **error)
+{
+  g_autoptr(TalkHistoryJob) job = history_finish (self, result,
+                                                  talk_history_set_displayed_async, error);
+
+  if (job == NULL)
+    return FALSE;
+  if (n_changed != NULL)
+    *n_changed = job->count;
+  return TRUE;
 }
 
 void

@@ -352,6 +352,56 @@ char        *talk_history_get_last_archive_id_finish (TalkHistory   *self,
                                                       GError       **error);
 
 /**
+ * talk_history_get_markable_async:
+ * @peer: the conversation's bare JID
+ *
+ * The newest incoming message of the conversation that asked for chat
+ * markers (XEP-0333), when no displayed marker covers it yet: the one
+ * to name in the marker once the user has seen the conversation. Kept in
+ * the store, so it is still owed after a restart.
+ */
+void         talk_history_get_markable_async   (TalkHistory         *self,
+                                                const char          *account,
+                                                const char          *peer,
+                                                GCancellable        *cancellable,
+                                                GAsyncReadyCallback  callback,
+                                                gpointer             user_data);
+/**
+ * talk_history_get_markable_finish:
+ *
+ * Returns: (transfer full) (nullable): the message, or %NULL when no
+ *   marker is owed (@error tells an error apart)
+ */
+TalkMessage *talk_history_get_markable_finish  (TalkHistory   *self,
+                                                GAsyncResult  *result,
+                                                GError       **error);
+
+/**
+ * talk_history_set_displayed_async:
+ * @peer: the conversation's bare JID
+ * @message_id: the history row of the message a displayed marker named
+ *
+ * Records that a displayed marker went out for that message, which covers
+ * every markable message of the conversation up to it (XEP-0333 §4).
+ */
+void         talk_history_set_displayed_async  (TalkHistory         *self,
+                                                const char          *account,
+                                                const char          *peer,
+                                                gint64               message_id,
+                                                GCancellable        *cancellable,
+                                                GAsyncReadyCallback  callback,
+                                                gpointer             user_data);
+/**
+ * talk_history_set_displayed_finish:
+ * @n_changed: (out) (optional): how many messages it covered that no
+ *   marker covered before
+ */
+gboolean     talk_history_set_displayed_finish (TalkHistory   *self,
+                                                GAsyncResult  *result,
+                                                guint         *n_changed,
+                                                GError       **error);
+
+/**
  * talk_history_search_async:
  * @peer: (nullable): one conversation, or %NULL for all of @account's
  * @text: words, each of which must occur (as a word prefix with the FTS5

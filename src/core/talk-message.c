@@ -31,6 +31,7 @@ struct _TalkMessage
   char *replaces;
   char *archive_id;
   gboolean edited;
+  gboolean markable;
 };
 
 enum
@@ -52,6 +53,7 @@ enum
   PROP_REPLACES,
   PROP_ARCHIVE_ID,
   PROP_EDITED,
+  PROP_MARKABLE,
   N_PROPS
 };
 
@@ -255,6 +257,13 @@ talk_message_get_edited (TalkMessage *self)
   return self->edited;
 }
 
+gboolean
+talk_message_get_markable (TalkMessage *self)
+{
+  g_return_val_if_fail (TALK_IS_MESSAGE (self), FALSE);
+  return self->markable;
+}
+
 void
 talk_message_set_id (TalkMessage *self,
                      gint64       id)
@@ -433,6 +442,9 @@ talk_message_get_property (GObject    *object,
     case PROP_EDITED:
       g_value_set_boolean (value, self->edited);
       break;
+    case PROP_MARKABLE:
+      g_value_set_boolean (value, self->markable);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -496,6 +508,9 @@ talk_message_set_property (GObject      *object,
     case PROP_EDITED:
       self->edited = g_value_get_boolean (value);
       break;
+    case PROP_MARKABLE:
+      self->markable = g_value_get_boolean (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -550,6 +565,8 @@ talk_message_class_init (TalkMessageClass *klass)
     g_param_spec_string ("archive-id", NULL, NULL, NULL, flags);
   properties[PROP_EDITED] =
     g_param_spec_boolean ("edited", NULL, NULL, FALSE, flags);
+  properties[PROP_MARKABLE] =
+    g_param_spec_boolean ("markable", NULL, NULL, FALSE, flags);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }

@@ -78,7 +78,9 @@ G_DECLARE_FINAL_TYPE (TalkMessage, talk_message, TALK, MESSAGE, GObject)
  * time), "stanza-id" and "stanza-id-by" (XEP-0359, set only when the server
  * that assigned it is trusted to), "origin-id" (XEP-0359), "message-id" (the
  * stanza's id attribute), "replaces" (XEP-0308: the id of the message this
- * one corrects), "archive-id" (XEP-0313).
+ * one corrects), "archive-id" (XEP-0313), "markable" (an incoming message
+ * that asked for chat markers, XEP-0333: the history keeps it so that the
+ * displayed marker is still owed after a restart).
  *
  * Changing properties, which notify: "id" (the history row, 0 until
  * stored), "body", "state", "error" (nullable: a sentence for people about
@@ -111,6 +113,7 @@ const char           *talk_message_get_message_id       (TalkMessage *self);
 const char           *talk_message_get_replaces         (TalkMessage *self);
 const char           *talk_message_get_archive_id       (TalkMessage *self);
 gboolean              talk_message_get_edited           (TalkMessage *self);
+gboolean              talk_message_get_markable         (TalkMessage *self);
 
 /**
  * talk_message_set_id:

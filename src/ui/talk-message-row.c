@@ -13,6 +13,17 @@
 /* Screen readers get the beginning of a long body; the label holds it all. */
 #define ACCESSIBLE_BODY_CHARS 1000
 
+/* How much of a body a row shows; a note says when it is cut. The list
+ * measures a row several times per frame while it scrolls or animates,
+ * and GTK 4.8 lays a wrapped label out in full for each: 16 KiB took a
+ * third of a second, 64 KiB made the window freeze. */
+#define ROW_BODY_MAX_BYTES (4 * 1024)
+
+/* Word-char wrapping re-shapes a run that has no break opportunity for
+ * every line it falls back to characters in: quadratic, minutes for a
+ * long run. Longer runs than this wrap by character instead. */
+#define LONG_RUN_CHARS 200
+
 struct _TalkMessageRow
 {
   AdwBin       parent_instance;
@@ -95,11 +106,28 @@ dup_message_text (TalkMessage *message,
       cached = g_new0 (CachedText, 1);
       cached->body = g_strdup (body);
       cached->name = g_strdup (name);
-      cached->text = talk_message_text_new (body, name);
+      cached->text = talk_message_text_new_full (body, -1, name, ROW_BODY_MAX_BYTES);
       g_object_set_qdata_full (G_OBJECT (message), quark, cached, cached_text_free);
     }
 
   return talk_message_text_ref (cached->text);
+}
+
+/* Whether @text has a run of more than LONG_RUN_CHARS characters without
+ * white space. */
+static gboolean
+has_long_run (const char *text)
+{
+  guint run = 0;
+
+  for (const char *p = text; *p != '\0'; p = g_utf8_next_char (p))
+    {
+      if (g_unichar_isspace (g_utf8_get_char (p)))
+        run = 0;
+      else if (++run > LONG_RUN_CHARS)
+        return TRUE;
+    }
+  return FALSE;
 }
 
 /* Formatting */
@@ -381,6 +409,9 @@ update (TalkMessageRow *self)
   self->text = dup_message_text (self->item, get_sender_name (self));
 
   /* Network text: plain text and attributes, never markup. */
+  gtk_label_set_wrap_mode (self->body_label,
+                           has_long_run (talk_message_text_get_text (self->text))
+                           ? PANGO_WRAP_CHAR : PANGO_WRAP_WORD_CHAR);
   gtk_label_set_text (self->body_label, talk_message_text_get_text (self->text));
   gtk_label_set_attributes (self->body_label, talk_message_text_get_attributes (self->text));
 

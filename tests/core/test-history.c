@@ -319,6 +319,62 @@ get_unread (Fixture    *f,
   return count;
 }
 
+static TalkMessage *
+get_markable (Fixture    *f,
+              const char *peer)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  TalkMessage *message;
+
+  talk_history_get_markable_async (f->history, ACCOUNT, peer, NULL, talk_test_store_result_cb,
+                                   &result);
+  WAIT_UNTIL (result != NULL);
+  message = talk_history_get_markable_finish (f->history, result, &error);
+  g_assert_no_error (error);
+  return message;
+}
+
+static guint
+set_displayed (Fixture    *f,
+               const char *peer,
+               gint64      row)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  guint n_changed = G_MAXUINT;
+
+  talk_history_set_displayed_async (f->history, ACCOUNT, peer, row, NULL,
+                                    talk_test_store_result_cb, &result);
+  WAIT_UNTIL (result != NULL);
+  g_assert_true (talk_history_set_displayed_finish (f->history, result, &n_changed, &error));
+  g_assert_no_error (error);
+  return n_changed;
+}
+
+/* An incoming message that asked for chat markers (XEP-0333). */
+static TalkMessage *
+incoming_markable (const char *body,
+                   gint64      timestamp_us,
+                   const char *stanza_id,
+                   const char *message_id)
+{
+  g_autoptr(GDateTime) timestamp = date_time_from_us (timestamp_us);
+
+  return g_object_new (TALK_TYPE_MESSAGE,
+                       "peer", ALICE,
+                       "direction", TALK_MESSAGE_DIRECTION_IN,
+                       "sender", ALICE_FULL,
+                       "body", body,
+                       "timestamp", timestamp,
+                       "state", TALK_MESSAGE_STATE_DELIVERED,
+                       "stanza-id", stanza_id,
+                       "stanza-id-by", stanza_id != NULL ? ACCOUNT : NULL,
+                       "message-id", message_id,
+                       "markable", TRUE,
+                       NULL);
+}
+
 static gboolean
 open_history (Fixture  *f,
               GError  **error)
@@ -511,7 +567,7 @@ test_schema (Fixture       *f,
   g_assert_false (talk_history_get_unclean_shutdown (f->history));
   g_assert_true (talk_history_get_indexed (f->history));
 
-  ASSERT_QUERY (f, "PRAGMA user_version", "1");
+  ASSERT_QUERY (f, "PRAGMA user_version", "2");
   ASSERT_QUERY (f, "PRAGMA journal_mode", "wal");
   ASSERT_QUERY (f, "SELECT group_concat (name, ' ') FROM"
                    " (SELECT name FROM sqlite_schema WHERE type = 'table'"
@@ -574,7 +630,7 @@ test_migrate_empty (Fixture       *f,
   g_assert_true (g_file_set_contents (f->path, "", 0, &error));
   g_assert_true (open_history (f, &error));
   g_assert_no_error (error);
-  ASSERT_QUERY (f, "PRAGMA user_version", "1");
+  ASSERT_QUERY (f, "PRAGMA user_version", "2");
   ASSERT_QUERY (f, "SELECT count(*) FROM messages", "0");
   store_new_owned (f, incoming ("hello", T0, "s1", NULL, "m1"));
   close_history (f);
@@ -582,7 +638,7 @@ test_migrate_empty (Fixture       *f,
   /* Opening again migrates nothing and keeps the message. */
   fixture_new_history (f, "path", f->path, NULL);
   g_assert_true (open_history (f, &error));
-  ASSERT_QUERY (f, "PRAGMA user_version", "1");
+  ASSERT_QUERY (f, "PRAGMA user_version", "2");
   ASSERT_QUERY (f, "SELECT body FROM messages", "hello");
 }
 
@@ -1352,12 +1408,122 @@ test_reopen (Fixture       *f,
   /* Finalizing without close_async() closes too. */
   g_clear_object (&f->history);
   version = query_sql (f->path, "PRAGMA user_version");
-  g_assert_cmpstr (version, ==, "1");
+  g_assert_cmpstr (version, ==, "2");
   {
     g_autofree char *marker = g_strconcat (f->path, "-open", NULL);
 
     g_assert_false (g_file_test (marker, G_FILE_TEST_EXISTS));
   }
+}
+
+/* The displayed marker owed for the newest markable message survives a
+ * restart, and one marker covers the messages before it. */
+static void
+test_markable (Fixture       *f,
+               gconstpointer  data)
+{
+  g_autoptr(TalkMessage) owed = NULL;
+  g_autoptr(TalkMessage) none = NULL;
+  g_autoptr(GPtrArray) page = NULL;
+  g_autoptr(GError) error = NULL;
+  TalkHistoryOutcome outcome = TALK_HISTORY_OUTCOME_STORED;
+  gint64 first, newest;
+
+  g_assert_null (get_markable (f, ALICE));
+
+  first = store_new_owned (f, incoming_markable ("one", T0, "s-1", "m-1"));
+  store_new_owned (f, incoming ("two, no markers asked", T0 + 1, "s-2", NULL, "m-2"));
+  owed = get_markable (f, ALICE);
+  g_assert_nonnull (owed);
+  g_assert_cmpint (talk_message_get_id (owed), ==, first);
+  g_assert_cmpstr (talk_message_get_message_id (owed), ==, "m-1");
+  g_assert_true (talk_message_get_markable (owed));
+  g_clear_object (&owed);
+
+  newest = store_new_owned (f, incoming_markable ("three", T0 + 2, "s-3", "m-3"));
+  /* Our own messages never owe a marker, whatever they carry. */
+  {
+    g_autoptr(GDateTime) later = date_time_from_us (T0 + 4);
+
+    store_new_owned (f, g_object_new (TALK_TYPE_MESSAGE, "peer", ALICE,
+                                      "direction", TALK_MESSAGE_DIRECTION_OUT, "sender", ME,
+                                      "body", "mine", "timestamp", later,
+                                      "state", TALK_MESSAGE_STATE_SENT, "origin-id", "o-4",
+                                      "markable", TRUE, NULL));
+  }
+
+  /* A restart keeps what is owed. */
+  close_history (f);
+  fixture_new_history (f, "path", f->path, NULL);
+  owed = get_markable (f, ALICE);
+  g_assert_nonnull (owed);
+  g_assert_cmpint (talk_message_get_id (owed), ==, newest);
+  g_assert_cmpstr (talk_message_get_message_id (owed), ==, "m-3");
+  ASSERT_QUERY (f, "SELECT count(*) FROM messages WHERE markable <> 0", "2");
+
+  /* One marker for the newest covers the first as well. */
+  g_assert_cmpuint (set_displayed (f, ALICE, newest), ==, 2);
+  none = get_markable (f, ALICE);
+  g_assert_null (none);
+  g_assert_cmpuint (set_displayed (f, ALICE, newest), ==, 0);
+
+  /* A copy from the archive does not make it owed again. */
+  store_owned (f, incoming_markable ("three", T0 + 2, "s-3", "m-3"), &outcome, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (outcome, ==, TALK_HISTORY_OUTCOME_DUPLICATE);
+  g_assert_null (get_markable (f, ALICE));
+
+  close_history (f);
+  fixture_new_history (f, "path", f->path, NULL);
+  g_assert_null (get_markable (f, ALICE));
+  page = load_newest (f, ALICE, 10);
+  g_assert_cmpuint (page->len, ==, 4);
+  /* Newest first: mine, three, two, one; the flag comes back as stored. */
+  g_assert_false (talk_message_get_markable (g_ptr_array_index (page, 0)));
+  g_assert_true (talk_message_get_markable (g_ptr_array_index (page, 1)));
+  g_assert_false (talk_message_get_markable (g_ptr_array_index (page, 2)));
+  g_assert_true (talk_message_get_markable (g_ptr_array_index (page, 3)));
+
+  /* A newer markable message is owed again; other peers are apart. */
+  store_new_owned (f, incoming_markable ("four", T0 + 3, "s-5", "m-5"));
+  owed = get_markable (f, ALICE);
+  g_assert_cmpstr (talk_message_get_message_id (owed), ==, "m-5");
+  g_assert_null (get_markable (f, BOB));
+}
+
+/* A history of schema version 1 (before markers were kept) migrates
+ * with its messages, after a backup. */
+static void
+test_migrate_markable (Fixture       *f,
+                       gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) page = NULL;
+  g_autoptr(TalkMessage) owed = NULL;
+  g_autofree char *backup = g_strconcat (f->path, ".v1.bak", NULL);
+
+  store_new_owned (f, incoming ("from version 1", T0, "s-1", NULL, "m-1"));
+  close_history (f);
+  g_clear_object (&f->history);
+  /* What version 1 looked like. */
+  exec_sql (f->path, "DROP INDEX messages_markable;"
+                     "ALTER TABLE messages DROP COLUMN markable;"
+                     "PRAGMA user_version = 1;");
+
+  fixture_new_history (f, "path", f->path, NULL);
+  g_assert_true (open_history (f, &error));
+  g_assert_no_error (error);
+  ASSERT_QUERY (f, "PRAGMA user_version", "2");
+  g_assert_true (g_file_test (backup, G_FILE_TEST_EXISTS));
+  page = load_newest (f, ALICE, 10);
+  g_assert_cmpuint (page->len, ==, 1);
+  g_assert_cmpstr (talk_message_get_body (g_ptr_array_index (page, 0)), ==, "from version 1");
+  g_assert_false (talk_message_get_markable (g_ptr_array_index (page, 0)));
+  g_assert_null (get_markable (f, ALICE));
+
+  store_new_owned (f, incoming_markable ("after the migration", T0 + 1, "s-2", "m-2"));
+  owed = get_markable (f, ALICE);
+  g_assert_cmpstr (talk_message_get_message_id (owed), ==, "m-2");
 }
 
 static void
@@ -1574,6 +1740,8 @@ main (int    argc,
   ADD ("search-index-later", test_search_index_later);
   ADD ("unread", test_unread);
   ADD ("reopen", test_reopen);
+  ADD ("markable", test_markable);
+  ADD ("migrate-markable", test_migrate_markable);
   ADD ("unclean-shutdown", test_unclean_shutdown);
   ADD ("read-only", test_read_only);
   ADD ("read-only-file", test_read_only_file);
