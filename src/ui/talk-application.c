@@ -17,6 +17,7 @@
  *   client "show"/"status-message" ──▶ tray presence, tooltip
  *   tray menu, --presence, app.set-presence ──▶ talk_client_set_presence()
  *   window "visible" ──▶ tray Show/Hide item
+ *   app.open-chat (a notification clicked) ──▶ window shown, chat opened
  *
  * Closing the window hides it while a tray shows the icon (and the user
  * wants that); otherwise, and for Quit, the client signs out cleanly
@@ -48,6 +49,8 @@ struct _TalkApplication
   gboolean        demo;
   gboolean        demo_loading;
   gboolean        present_pending;
+  /* app.open-chat before the window could show: the bare JID. */
+  char           *pending_chat;
 
   gboolean        quitting;
   gboolean        quit_done;
@@ -425,6 +428,9 @@ demo_password_cb (GObject      *source,
   self->demo_loading = FALSE;
   if (self->present_pending)
     talk_application_show_window (self);
+  if (self->pending_chat != NULL && self->window != NULL)
+    talk_window_open_chat (self->window, self->pending_chat);
+  g_clear_pointer (&self->pending_chat, g_free);
   g_application_release (G_APPLICATION (self));
 }
 
@@ -512,10 +518,45 @@ set_presence_action (GSimpleAction *action,
   set_show (self, show);
 }
 
+/* The default action of the message notifications: the window, with the
+ * conversation. The parameter may come from another process over D-Bus. */
+static void
+open_chat_action (GSimpleAction *action,
+                  GVariant      *parameter,
+                  gpointer       user_data)
+{
+  TalkApplication *self = TALK_APPLICATION (user_data);
+  g_autoptr(TalkXmppJid) jid = talk_xmpp_jid_new (g_variant_get_string (parameter, NULL), NULL);
+  const char *peer;
+
+  talk_application_show_window (self);
+  if (jid == NULL)
+    {
+      g_debug ("app.open-chat: not an address, ignored");
+      return;
+    }
+
+  peer = talk_xmpp_jid_get_bare_string (jid);
+  if (self->window == NULL)
+    {
+      /* The demo account is still being set up. */
+      g_free (self->pending_chat);
+      self->pending_chat = g_strdup (peer);
+      return;
+    }
+  /* Without an account the window shows the sign-in page; a tab opened
+   * behind it would belong to no one. */
+  if (talk_client_get_status (self->client) == TALK_CLIENT_STATUS_NO_ACCOUNT)
+    return;
+
+  talk_window_open_chat (self->window, peer);
+}
+
 static const GActionEntry app_actions[] = {
   { "about", about_action },
   { "quit", quit_action },
   { "set-presence", set_presence_action, "s" },
+  { "open-chat", open_chat_action, "s" },
 };
 
 /* GApplication */
@@ -666,6 +707,7 @@ talk_application_dispose (GObject *object)
     g_signal_handlers_disconnect_by_data (self->client, self);
   g_clear_object (&self->client);
   g_clear_object (&self->settings);
+  g_clear_pointer (&self->pending_chat, g_free);
 
   G_OBJECT_CLASS (talk_application_parent_class)->dispose (object);
 }

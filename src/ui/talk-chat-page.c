@@ -9,6 +9,7 @@
 #include "talk-composer.h"
 #include "talk-message-row.h"
 #include "talk-presence-button.h"
+#include "talk-search-panel.h"
 
 /*
  * Scrolling, from the vertical adjustment:
@@ -25,11 +26,26 @@
  * A load of older messages is allowed once per reach of the top: it is
  * allowed again when the view leaves the top. GtkListView keeps the rows
  * in view in place when the older page is prepended.
+ *
+ * Showing a message found by a search (talk_chat_page_show_message()):
+ *
+ *   in the model? ─▶ scroll to it, highlight it for a moment
+ *   else a page is being read ─▶ wait for it (notify::loading, its callback)
+ *   else older pages remain and the oldest held is not older than the
+ *   message ─▶ talk_conversation_load_older_async() ─▶ look again
+ *   else ─▶ give up: the message is not in this conversation's view
+ *
+ * The conversation only reads pages backwards from the newest, so an old
+ * message takes as many pages as lie between; the history holds it, so
+ * the archive on the server is never asked.
  */
 
 /* Within this many pixels of an end counts as at it. */
 #define BOTTOM_SLACK 32
 #define TOP_SLACK    200
+
+/* How long a message found by a search stays highlighted. */
+#define HIGHLIGHT_MS 2500
 
 struct _TalkChatPage
 {
@@ -49,6 +65,15 @@ struct _TalkChatPage
   guint             pin_tick_id;
   gboolean          top_armed;
   gboolean          loading_older;
+  /* The message a search result asked to show, until it is in view. */
+  gint64            jump_id;
+  gint64            jump_timestamp_us;
+  /* The message highlighted after a jump, and when that ends. */
+  gint64            highlight_id;
+  guint             highlight_timeout_id;
+  /* Frames since the jump, to tell where the view ended up. */
+  guint             settle_tick_id;
+  guint             settle_frames;
 
   /* Template widgets */
   TalkAvatar       *avatar;
@@ -58,6 +83,7 @@ struct _TalkChatPage
   GtkLabel         *presence_label;
   GtkLabel         *status_label;
   GtkLabel         *typing_label;
+  TalkSearchPanel  *search_panel;
   GtkScrolledWindow *scroller;
   GtkListView      *list_view;
   GtkWidget        *empty_page;
@@ -176,6 +202,12 @@ factory_bind_cb (GtkSignalListItemFactory *factory,
   talk_message_row_set_previous (row, previous);
   talk_message_row_set_item (row, message);
   g_hash_table_insert (self->rows, message, row);
+
+  /* Rows are recycled: only the highlighted message's row keeps it. */
+  if (self->highlight_id != 0 && talk_message_get_id (message) == self->highlight_id)
+    gtk_widget_add_css_class (GTK_WIDGET (row), "search-highlight");
+  else
+    gtk_widget_remove_css_class (GTK_WIDGET (row), "search-highlight");
 }
 
 static void
@@ -190,6 +222,7 @@ factory_unbind_cb (GtkSignalListItemFactory *factory,
     g_hash_table_remove (self->rows, message);
   talk_message_row_set_item (row, NULL);
   talk_message_row_set_previous (row, NULL);
+  gtk_widget_remove_css_class (GTK_WIDGET (row), "search-highlight");
 }
 
 /* The row after a change has a new message above it: its day separator
@@ -281,6 +314,7 @@ jump_revealed_cb (TalkChatPage *self)
 }
 
 static void check_top (TalkChatPage *self);
+static void continue_jump (TalkChatPage *self);
 
 static void
 update_loading (TalkChatPage *self)
@@ -317,6 +351,11 @@ load_older_cb (GObject      *source,
 
   self->loading_older = FALSE;
   update_loading (self);
+  if (self->jump_id != 0)
+    {
+      continue_jump (self);
+      return;
+    }
 
   /* Too little to scroll yet: nothing can reach the top again, so go on. */
   if (error == NULL)
@@ -410,6 +449,166 @@ scroll_to_newest_action (GtkWidget  *widget,
   talk_composer_focus (self->composer);
 }
 
+/* Search */
+
+static void
+set_highlight (TalkChatPage *self,
+               gint64        id,
+               gboolean      highlight)
+{
+  TalkMessage *message;
+  TalkMessageRow *row;
+
+  if (id == 0 || self->conversation == NULL)
+    return;
+
+  message = talk_conversation_lookup_message (self->conversation, id, NULL);
+  row = message != NULL ? g_hash_table_lookup (self->rows, message) : NULL;
+  if (row == NULL)
+    return;
+
+  if (highlight)
+    gtk_widget_add_css_class (GTK_WIDGET (row), "search-highlight");
+  else
+    gtk_widget_remove_css_class (GTK_WIDGET (row), "search-highlight");
+}
+
+static gboolean
+highlight_timeout_cb (gpointer user_data)
+{
+  TalkChatPage *self = user_data;
+
+  self->highlight_timeout_id = 0;
+  set_highlight (self, self->highlight_id, FALSE);
+  self->highlight_id = 0;
+
+  return G_SOURCE_REMOVE;
+}
+
+/* A view that did not move (everything fits) emits no value-changed:
+ * once the list is laid out around the message, look where it is. */
+static gboolean
+settle_tick_cb (GtkWidget     *widget,
+                GdkFrameClock *frame_clock,
+                gpointer       user_data)
+{
+  TalkChatPage *self = user_data;
+
+  if (++self->settle_frames < 2)
+    return G_SOURCE_CONTINUE;
+
+  self->settle_tick_id = 0;
+  value_changed_cb (self);
+
+  return G_SOURCE_REMOVE;
+}
+
+/* Scrolls @message (at @position) into view and highlights it for a
+ * moment; the view stops following the newest message. */
+static void
+reveal_message (TalkChatPage *self,
+                TalkMessage  *message,
+                guint         position)
+{
+  set_highlight (self, self->highlight_id, FALSE);
+  g_clear_handle_id (&self->highlight_timeout_id, g_source_remove);
+
+  self->highlight_id = talk_message_get_id (message);
+  set_highlight (self, self->highlight_id, TRUE);
+  self->highlight_timeout_id = g_timeout_add (HIGHLIGHT_MS, highlight_timeout_cb, self);
+
+  self->stick_to_bottom = FALSE;
+  gtk_widget_activate_action (GTK_WIDGET (self->list_view), "list.scroll-to-item", "u",
+                              position);
+  self->settle_frames = 0;
+  if (self->settle_tick_id == 0)
+    self->settle_tick_id = gtk_widget_add_tick_callback (GTK_WIDGET (self->list_view),
+                                                         settle_tick_cb, self, NULL);
+}
+
+static void
+jump_load_cb (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  g_autoptr(TalkChatPage) self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!talk_conversation_load_older_finish (TALK_CONVERSATION (source), result, NULL, &error) &&
+      g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  if (self->conversation == NULL)
+    return;
+
+  self->loading_older = FALSE;
+  update_loading (self);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_PENDING))
+    {
+      /* The conversation reads a page of its own: notify::loading. */
+      return;
+    }
+  if (error != NULL)
+    {
+      g_debug ("Loading older messages to show one found: %s", error->message);
+      self->jump_id = 0;
+      return;
+    }
+
+  continue_jump (self);
+}
+
+static void
+continue_jump (TalkChatPage *self)
+{
+  g_autoptr(TalkMessage) oldest = NULL;
+  TalkMessage *message;
+  guint position = 0;
+
+  if (self->jump_id == 0 || self->conversation == NULL)
+    return;
+
+  message = talk_conversation_lookup_message (self->conversation, self->jump_id, &position);
+  if (message != NULL)
+    {
+      self->jump_id = 0;
+      reveal_message (self, message, position);
+      return;
+    }
+
+  if (self->loading_older || talk_conversation_get_loading (self->conversation))
+    return;
+
+  /* The model holds a contiguous stretch up to the newest message: once
+   * its oldest is older than the one wanted, more pages cannot bring it. */
+  oldest = dup_message (self, 0);
+  if (!talk_conversation_get_has_older (self->conversation) ||
+      (oldest != NULL && talk_message_get_timestamp_us (oldest) < self->jump_timestamp_us))
+    {
+      g_debug ("A message found by a search is not in the conversation");
+      self->jump_id = 0;
+      return;
+    }
+
+  self->loading_older = TRUE;
+  update_loading (self);
+  talk_conversation_load_older_async (self->conversation, self->cancellable,
+                                      jump_load_cb, g_object_ref (self));
+}
+
+static void
+search_result_cb (TalkChatPage *self,
+                  gint64        message_id,
+                  gint64        timestamp_us)
+{
+  talk_chat_page_show_message (self, message_id, timestamp_us);
+}
+
+static void
+search_closed_cb (TalkChatPage *self)
+{
+  talk_composer_focus (self->composer);
+}
+
 /* Setup */
 
 static TalkChats *
@@ -434,6 +633,8 @@ open_conversation (TalkChatPage *self)
   self->conversation = talk_chats_open_conversation (self->chats, peer);
   g_signal_connect_object (self->conversation, "notify::loading",
                            G_CALLBACK (update_loading), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->conversation, "notify::loading",
+                           G_CALLBACK (continue_jump), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->chats, "chat-state-changed",
                            G_CALLBACK (chat_state_changed_cb), self, G_CONNECT_SWAPPED);
 
@@ -444,6 +645,7 @@ open_conversation (TalkChatPage *self)
   g_signal_connect_object (selection, "items-changed",
                            G_CALLBACK (items_changed_cb), self, G_CONNECT_SWAPPED);
   talk_composer_set_target (self->composer, self->chats, peer);
+  talk_search_panel_set_target (self->search_panel, self->chats, self->contact);
 }
 
 static void
@@ -486,6 +688,10 @@ talk_chat_page_dispose (GObject *object)
   if (self->pin_tick_id != 0)
     gtk_widget_remove_tick_callback (GTK_WIDGET (self->list_view), self->pin_tick_id);
   self->pin_tick_id = 0;
+  g_clear_handle_id (&self->highlight_timeout_id, g_source_remove);
+  if (self->settle_tick_id != 0)
+    gtk_widget_remove_tick_callback (GTK_WIDGET (self->list_view), self->settle_tick_id);
+  self->settle_tick_id = 0;
   if (self->chats != NULL && self->contact != NULL)
     talk_chats_composer_changed (self->chats, talk_contact_get_jid (self->contact), FALSE);
   gtk_widget_dispose_template (GTK_WIDGET (object), TALK_TYPE_CHAT_PAGE);
@@ -563,6 +769,7 @@ talk_chat_page_class_init (TalkChatPageClass *klass)
 
   g_type_ensure (TALK_TYPE_AVATAR);
   g_type_ensure (TALK_TYPE_COMPOSER);
+  g_type_ensure (TALK_TYPE_SEARCH_PANEL);
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/com/example/Talk/ui/talk-chat-page.ui");
   gtk_widget_class_bind_template_child (widget_class, TalkChatPage, avatar);
@@ -572,6 +779,7 @@ talk_chat_page_class_init (TalkChatPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, TalkChatPage, presence_label);
   gtk_widget_class_bind_template_child (widget_class, TalkChatPage, status_label);
   gtk_widget_class_bind_template_child (widget_class, TalkChatPage, typing_label);
+  gtk_widget_class_bind_template_child (widget_class, TalkChatPage, search_panel);
   gtk_widget_class_bind_template_child (widget_class, TalkChatPage, scroller);
   gtk_widget_class_bind_template_child (widget_class, TalkChatPage, list_view);
   gtk_widget_class_bind_template_child (widget_class, TalkChatPage, empty_page);
@@ -585,6 +793,8 @@ talk_chat_page_class_init (TalkChatPageClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, factory_unbind_cb);
   gtk_widget_class_bind_template_callback (widget_class, composer_sent_cb);
   gtk_widget_class_bind_template_callback (widget_class, jump_revealed_cb);
+  gtk_widget_class_bind_template_callback (widget_class, search_result_cb);
+  gtk_widget_class_bind_template_callback (widget_class, search_closed_cb);
 
   gtk_widget_class_install_action (widget_class, "chat.scroll-to-newest", NULL,
                                    scroll_to_newest_action);
@@ -644,4 +854,25 @@ talk_chat_page_focus_composer (TalkChatPage *self)
   g_return_if_fail (TALK_IS_CHAT_PAGE (self));
 
   talk_composer_focus (self->composer);
+}
+
+void
+talk_chat_page_begin_search (TalkChatPage *self)
+{
+  g_return_if_fail (TALK_IS_CHAT_PAGE (self));
+
+  talk_search_panel_begin (self->search_panel);
+}
+
+void
+talk_chat_page_show_message (TalkChatPage *self,
+                             gint64        message_id,
+                             gint64        timestamp_us)
+{
+  g_return_if_fail (TALK_IS_CHAT_PAGE (self));
+  g_return_if_fail (message_id > 0);
+
+  self->jump_id = message_id;
+  self->jump_timestamp_us = timestamp_us;
+  continue_jump (self);
 }

@@ -23,6 +23,9 @@ G_DECLARE_FINAL_TYPE (TalkChatPage, talk_chat_page, TALK, CHAT_PAGE, AdwBin)
  * The list follows the newest message while it is scrolled to the bottom
  * and after the user sends; otherwise it keeps its place.
  *
+ * A search bar (Ctrl+F, through the window) finds messages of this
+ * conversation in the history; choosing one shows it.
+ *
  * Properties: "client" (TalkClient, construct-only), "contact"
  * (TalkContact, construct-only).
  */
@@ -38,5 +41,20 @@ guint             talk_chat_page_get_unread       (TalkChatPage *self);
 
 /* Puts the keyboard focus in the composer. */
 void              talk_chat_page_focus_composer   (TalkChatPage *self);
+
+/* Opens the search bar of the conversation, the focus in its entry. */
+void              talk_chat_page_begin_search     (TalkChatPage *self);
+
+/**
+ * talk_chat_page_show_message:
+ * @message_id: a history row of this conversation
+ * @timestamp_us: its time, to know when older pages cannot hold it
+ *
+ * Scrolls the message into view, reading older pages first when it is
+ * older than those held, and highlights it for a moment.
+ */
+void              talk_chat_page_show_message     (TalkChatPage *self,
+                                                   gint64        message_id,
+                                                   gint64        timestamp_us);
 
 G_END_DECLS

@@ -11,6 +11,7 @@
 #include "talk-contact-list.h"
 #include "talk-message-text.h"
 #include "talk-presence-button.h"
+#include "talk-search-dialog.h"
 #include "talk-signin-page.h"
 #include "talk-window.h"
 
@@ -42,6 +43,8 @@ struct _TalkWindow
   char                 *viewed_peer;
   /* Peers with a notification out, to withdraw when it is read here. */
   GHashTable           *notified;
+  /* Search Messages, kept while hidden so that it keeps its words. */
+  GtkWidget            *search_dialog;
 
   /* Template widgets */
   AdwToastOverlay      *toast_overlay;
@@ -236,6 +239,19 @@ close_certificate_dialog (TalkWindow *self)
 /* Pages */
 
 static void
+destroy_search_dialog (TalkWindow *self)
+{
+  GtkWidget *dialog = self->search_dialog;
+
+  if (dialog == NULL)
+    return;
+
+  g_object_remove_weak_pointer (G_OBJECT (dialog), (gpointer *) &self->search_dialog);
+  self->search_dialog = NULL;
+  gtk_window_destroy (GTK_WINDOW (dialog));
+}
+
+static void
 close_all_chats (TalkWindow *self)
 {
   for (int i = adw_tab_view_get_n_pages (self->tab_view) - 1; i >= 0; i--)
@@ -252,6 +268,8 @@ update_main_page (TalkWindow *self)
   if (want_signin && g_strcmp0 (current, "signin") != 0)
     {
       close_all_chats (self);
+      /* Its words and results belong to the account that signed out. */
+      destroy_search_dialog (self);
       gtk_search_bar_set_search_mode (self->search_bar, FALSE);
       talk_signin_page_reset (self->signin_page);
       gtk_stack_set_visible_child_name (self->main_stack, "signin");
@@ -621,19 +639,6 @@ unread_changed_cb (TalkWindow *self,
     chat_seen (self, peer);
 }
 
-static gboolean
-get_notification_show_text (TalkWindow *self)
-{
-  g_autoptr(GSettingsSchema) schema = NULL;
-
-  /* The key arrives with the preferences; until then, the text shows. */
-  g_object_get (self->settings, "settings-schema", &schema, NULL);
-  if (schema == NULL || !g_settings_schema_has_key (schema, "notification-show-text"))
-    return TRUE;
-
-  return g_settings_get_boolean (self->settings, "notification-show-text");
-}
-
 /* The body as the chat shows it (a "/me" with the name, directional
  * controls isolated), cut short: plain text, as GNotification takes it. */
 static char *
@@ -666,13 +671,14 @@ send_message_notification (TalkWindow  *self,
 
   contact = dup_contact (self, peer);
   name = talk_contact_get_display_name (contact);
-  if (get_notification_show_text (self))
-    body = dup_notification_body (talk_message_get_body (message), name);
-  else
-    body = g_strdup (_("New message"));
 
+  /* Without the text, only who wrote: the screen may be seen by others. */
   notification = g_notification_new (name);
-  g_notification_set_body (notification, body);
+  if (g_settings_get_boolean (self->settings, "notification-show-text"))
+    {
+      body = dup_notification_body (talk_message_get_body (message), name);
+      g_notification_set_body (notification, body);
+    }
   g_notification_set_category (notification, "im.received");
   g_notification_set_default_action_and_target (notification, "app.open-chat", "s", peer);
 
@@ -695,55 +701,6 @@ message_received_cb (TalkWindow  *self,
     }
   if (notify)
     send_message_notification (self, peer, message);
-}
-
-/* app.open-chat, the notifications' action: the window, with the chat. */
-static void
-open_chat_activate_cb (GSimpleAction *action,
-                       GVariant      *parameter,
-                       gpointer       user_data)
-{
-  GtkApplication *application = GTK_APPLICATION (user_data);
-  const char *jid = g_variant_get_string (parameter, NULL);
-  GtkWindow *window = NULL;
-
-  for (int attempt = 0; attempt < 2 && window == NULL; attempt++)
-    {
-      for (GList *l = gtk_application_get_windows (application); l != NULL; l = l->next)
-        {
-          if (TALK_IS_WINDOW (l->data))
-            {
-              window = l->data;
-              break;
-            }
-        }
-      /* No window: activating the application makes it. */
-      if (window == NULL && attempt == 0)
-        g_application_activate (G_APPLICATION (application));
-    }
-  if (window == NULL)
-    return;
-
-  gtk_window_present (window);
-  talk_window_open_chat (TALK_WINDOW (window), jid);
-}
-
-/* The notifications' action belongs with the application; the window
- * adds it when the application does not have it yet. */
-static void
-ensure_open_chat_action (TalkWindow *self)
-{
-  GtkApplication *application = gtk_window_get_application (GTK_WINDOW (self));
-  g_autoptr(GSimpleAction) action = NULL;
-
-  if (application == NULL ||
-      g_action_map_lookup_action (G_ACTION_MAP (application), "open-chat") != NULL)
-    return;
-
-  action = g_simple_action_new ("open-chat", G_VARIANT_TYPE_STRING);
-  g_signal_connect_object (action, "activate", G_CALLBACK (open_chat_activate_cb),
-                           application, 0);
-  g_action_map_add_action (G_ACTION_MAP (application), G_ACTION (action));
 }
 
 /* A new account brings new chats; the tabs of the last one are closed
@@ -883,12 +840,73 @@ setup_tab_shortcuts (TalkWindow *self)
                                  ADW_TAB_VIEW_SHORTCUT_ALT_DIGITS);
 }
 
+/* Whether the person is in the conversations' pane: it is the one shown
+ * when folded, else it has the keyboard focus. */
+static gboolean
+chat_pane_in_use (TalkWindow *self)
+{
+  GtkWidget *focus;
+
+  if (g_strcmp0 (gtk_stack_get_visible_child_name (self->main_stack), "main") != 0)
+    return FALSE;
+  if (adw_leaflet_get_folded (self->leaflet))
+    return adw_leaflet_get_visible_child (self->leaflet) == self->content;
+
+  focus = gtk_root_get_focus (GTK_ROOT (self));
+  return focus != NULL && (focus == self->content || gtk_widget_is_ancestor (focus, self->content));
+}
+
+/* Ctrl+F searches where the person is: the conversation in view, else
+ * the contacts. */
 static void
 search_action (GtkWidget  *widget,
                const char *action_name,
                GVariant   *parameter)
 {
-  talk_window_focus_search (TALK_WINDOW (widget));
+  TalkWindow *self = TALK_WINDOW (widget);
+  AdwTabPage *page = adw_tab_view_get_selected_page (self->tab_view);
+  TalkChatPage *chat = page != NULL ? get_chat_page (page) : NULL;
+
+  if (chat != NULL && chat_pane_in_use (self))
+    talk_chat_page_begin_search (chat);
+  else
+    talk_window_focus_search (self);
+}
+
+static void
+search_result_activated_cb (TalkWindow *self,
+                            const char *peer,
+                            gint64      message_id,
+                            gint64      timestamp_us)
+{
+  AdwTabPage *page;
+
+  talk_window_open_chat (self, peer);
+  page = lookup_chat (self, peer);
+  if (page != NULL)
+    talk_chat_page_show_message (get_chat_page (page), message_id, timestamp_us);
+}
+
+static void
+search_messages_action (GtkWidget  *widget,
+                        const char *action_name,
+                        GVariant   *parameter)
+{
+  TalkWindow *self = TALK_WINDOW (widget);
+
+  if (g_strcmp0 (gtk_stack_get_visible_child_name (self->main_stack), "main") != 0)
+    return;
+
+  if (self->search_dialog == NULL)
+    {
+      self->search_dialog = talk_search_dialog_new (GTK_WINDOW (self), self->client);
+      g_object_add_weak_pointer (G_OBJECT (self->search_dialog),
+                                 (gpointer *) &self->search_dialog);
+      g_signal_connect_object (self->search_dialog, "result-activated",
+                               G_CALLBACK (search_result_activated_cb), self,
+                               G_CONNECT_SWAPPED);
+    }
+  talk_search_dialog_present (TALK_SEARCH_DIALOG (self->search_dialog));
 }
 
 static void
@@ -974,9 +992,6 @@ talk_window_constructed (GObject *object)
   g_signal_connect_object (self->client, "notify::chats",
                            G_CALLBACK (client_chats_cb), self, G_CONNECT_SWAPPED);
   client_chats_cb (self);
-  /* "application" is set after construction. */
-  g_signal_connect (self, "notify::application", G_CALLBACK (ensure_open_chat_action), NULL);
-  ensure_open_chat_action (self);
   /* Whether the user sees a chat depends on all of these. */
   g_signal_connect (self, "notify::is-active", G_CALLBACK (update_viewed_chat), NULL);
   g_signal_connect (self, "notify::visible", G_CALLBACK (update_viewed_chat), NULL);
@@ -1013,7 +1028,7 @@ talk_window_dispose (GObject *object)
   if (self->tab_view != NULL)
     g_signal_handlers_disconnect_by_data (self->tab_view, self);
   g_signal_handlers_disconnect_by_func (self, update_viewed_chat, NULL);
-  g_signal_handlers_disconnect_by_func (self, ensure_open_chat_action, NULL);
+  destroy_search_dialog (self);
   gtk_widget_dispose_template (GTK_WIDGET (object), TALK_TYPE_WINDOW);
   g_clear_object (&self->chats);
 
@@ -1123,17 +1138,23 @@ talk_window_class_init (TalkWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.next-tab", NULL, next_tab_action);
   gtk_widget_class_install_action (widget_class, "win.select-tab", "i", select_tab_action);
   gtk_widget_class_install_action (widget_class, "win.search", NULL, search_action);
+  gtk_widget_class_install_action (widget_class, "win.search-messages", NULL,
+                                   search_messages_action);
   gtk_widget_class_install_action (widget_class, "win.back", NULL, back_action);
   gtk_widget_class_install_action (widget_class, "win.review-certificate", NULL, review_certificate_action);
   gtk_widget_class_install_action (widget_class, "win.sign-out", NULL, sign_out_action);
 
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_f, GDK_CONTROL_MASK,
                                        "win.search", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_f, GDK_CONTROL_MASK | GDK_SHIFT_MASK,
+                                       "win.search-messages", NULL);
 }
 
 static void
 talk_window_init (TalkWindow *self)
 {
+  g_autoptr(GAction) show_text = NULL;
+
   gtk_widget_init_template (GTK_WIDGET (self));
 
   gtk_search_bar_set_key_capture_widget (self->search_bar, self->sidebar);
@@ -1142,6 +1163,10 @@ talk_window_init (TalkWindow *self)
 
   self->settings = g_settings_new (APP_ID);
   talk_window_restore_state (self);
+
+  /* A check item in the main menu. */
+  show_text = g_settings_create_action (self->settings, "notification-show-text");
+  g_action_map_add_action (G_ACTION_MAP (self), show_text);
 }
 
 TalkWindow *

@@ -25,8 +25,13 @@ G_DECLARE_FINAL_TYPE (TalkWindow, talk_window, TALK, WINDOW, AdwApplicationWindo
  * selected tab) is told to the chats (talk_chats_set_chat_visible(),
  * talk_chats_mark_displayed()). A message for any other conversation
  * raises a desktop notification, one per peer, whose default action is
- * "app.open-chat" with the peer's JID; the window adds that action to
- * the application when the application has none.
+ * "app.open-chat" (of #TalkApplication) with the peer's JID; with the
+ * setting "notification-show-text" off it names the sender only.
+ *
+ * Search: Ctrl+F searches the conversation in view (its search bar) or,
+ * from the contact list, the contacts; Ctrl+Shift+F and "Search
+ * Messages…" in the main menu search every conversation, and choosing a
+ * message found opens its chat there.
  */
 TalkWindow *talk_window_new          (GtkApplication *application,
                                       TalkClient     *client);
