@@ -165,28 +165,24 @@ _talk_chats_apply_reports (TalkChats            *self,
 
 /* Incoming */
 
+/* One message of a stored burst; @self may be gone. */
 static void
-incoming_stored_cb (GObject      *source,
-                    GAsyncResult *result,
-                    gpointer      user_data)
+incoming_stored (TalkChats          *self,
+                 TalkChatsCall      *call,
+                 TalkHistoryOutcome  outcome,
+                 const GError       *store_error)
 {
-  g_autoptr(TalkChatsCall) call = user_data;
-  g_autoptr(TalkChats) self = NULL;
   g_autoptr(GError) error = NULL;
-  TalkHistoryOutcome outcome = TALK_HISTORY_OUTCOME_STORED;
 
-  talk_history_store_finish (TALK_HISTORY (source), result, &outcome, &error);
-  self = g_weak_ref_get (&call->self);
-
-  if (error != NULL)
+  if (store_error != NULL)
     {
       /* SECURITY.md §3.4: not acknowledged, so the server keeps it. */
-      g_warning ("A message with %s could not be stored: %s", call->peer, error->message);
+      g_warning ("A message with %s could not be stored: %s", call->peer, store_error->message);
       if (self != NULL)
         {
           if (call->token != NULL)
             g_ptr_array_add (self->unreleased, g_steal_pointer (&call->token));
-          _talk_chats_set_error (self, error);
+          _talk_chats_set_error (self, store_error);
         }
       return;
     }
@@ -229,6 +225,63 @@ incoming_stored_cb (GObject      *source,
 }
 
 static void
+incoming_batch_stored_cb (GObject      *source,
+                          GAsyncResult *result,
+                          gpointer      user_data)
+{
+  g_autoptr(GPtrArray) calls = user_data;
+  g_autoptr(GArray) outcomes = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TalkChats) self = NULL;
+
+  talk_history_store_batch_finish_outcomes (TALK_HISTORY (source), result, &outcomes, &error);
+  if (calls->len > 0)
+    self = g_weak_ref_get (&((TalkChatsCall *) g_ptr_array_index (calls, 0))->self);
+
+  for (guint i = 0; i < calls->len; i++)
+    incoming_stored (self, g_ptr_array_index (calls, i),
+                     outcomes != NULL ? g_array_index (outcomes, TalkHistoryOutcome, i)
+                                      : TALK_HISTORY_OUTCOME_STORED,
+                     error);
+}
+
+/* Stores what arrived since the last flush in one transaction: one disk
+ * flush for a burst rather than one per message. */
+void
+_talk_chats_flush_incoming (TalkChats *self)
+{
+  g_autoptr(GPtrArray) calls = g_steal_pointer (&self->batch);
+  g_autoptr(GPtrArray) messages = NULL;
+
+  g_clear_handle_id (&self->batch_source_id, g_source_remove);
+  if (calls == NULL || calls->len == 0)
+    return;
+
+  messages = g_ptr_array_new_full (calls->len, NULL);
+  for (guint i = 0; i < calls->len; i++)
+    g_ptr_array_add (messages, ((TalkChatsCall *) g_ptr_array_index (calls, i))->message);
+
+  /* No cancellable: the outcome decides about the acks. */
+  talk_history_store_batch_async (self->history, self->account, messages, NULL,
+                                  incoming_batch_stored_cb, g_steal_pointer (&calls));
+}
+
+static gboolean
+flush_incoming_cb (gpointer user_data)
+{
+  TalkChats *self = user_data;
+
+  self->batch_source_id = 0;
+  _talk_chats_flush_incoming (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* At most this many messages in one transaction, gathered for at most
+ * this long. */
+#define MAX_BATCH 512
+#define BATCH_WAIT_MS 4
+
+static void
 chats_store_incoming (TalkChats     *self,
                       TalkChatsCall *call)
 {
@@ -239,9 +292,17 @@ chats_store_incoming (TalkChats     *self,
 
   call->message = _talk_chats_message_from_info (self, call->info, call->origin, call->peer,
                                                  direction, state);
-  /* No cancellable: the outcome decides about the ack. */
-  talk_history_store_async (self->history, self->account, call->message, NULL,
-                            incoming_stored_cb, call);
+
+  /* Gathered for a few milliseconds: each stanza of a burst reaches us
+   * in its own dispatch, so an idle would flush after every one; a lower
+   * priority could wait forever behind a busy frame clock. */
+  if (self->batch == NULL)
+    self->batch = g_ptr_array_new_with_free_func ((GDestroyNotify) _talk_chats_call_free);
+  g_ptr_array_add (self->batch, call);
+  if (self->batch->len >= MAX_BATCH)
+    _talk_chats_flush_incoming (self);
+  else if (self->batch_source_id == 0)
+    self->batch_source_id = g_timeout_add (BATCH_WAIT_MS, flush_incoming_cb, self);
 }
 
 /* Live messages wait while the server's stanza-ids are not known to be

@@ -86,6 +86,8 @@ struct _TalkChats
   TalkChatsSidTrust sid;
   gboolean catching_up;             /* the first archive page is on its way */
   GQueue waiting;                   /* TalkChatsCall: incoming while either is so */
+  GPtrArray *batch;                 /* TalkChatsCall: incoming, to store together */
+  guint batch_source_id;
   GPtrArray *unreleased;            /* TalkXmppAckToken of stanzas that could not be stored */
 
   gulong online_id;
@@ -169,6 +171,7 @@ void           _talk_chats_apply_reports         (TalkChats            *self,
                                                   const char           *peer_jid,
                                                   TalkMessageDirection  direction);
 void           _talk_chats_drain_waiting         (TalkChats            *self);
+void           _talk_chats_flush_incoming        (TalkChats            *self);
 void           _talk_chats_check_sid             (TalkChats            *self);
 void           _talk_chats_message_received_cb   (TalkXmppMessage     *module,
                                                   TalkXmppMessageInfo *info,

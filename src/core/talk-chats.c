@@ -993,6 +993,10 @@ talk_chats_dispose (GObject *object)
       g_clear_signal_handler (&self->unread_changed_id, self->history);
     }
 
+  /* Read and acknowledged only once stored: stored even now. */
+  if (self->history != NULL)
+    _talk_chats_flush_incoming (self);
+
   /* Messages still waiting to be stored: the stream is closing cleanly, so
    * the server counts them handled; the next catch-up reads them from the
    * archive. */

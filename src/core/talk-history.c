@@ -627,6 +627,30 @@ talk_history_store_batch_finish (TalkHistory   *self,
   return TRUE;
 }
 
+gboolean
+talk_history_store_batch_finish_outcomes (TalkHistory   *self,
+                                          GAsyncResult  *result,
+                                          GArray       **outcomes,
+                                          GError       **error)
+{
+  g_autoptr(TalkHistoryJob) job = NULL;
+
+  g_return_val_if_fail (outcomes != NULL, FALSE);
+
+  job = history_finish (self, result, talk_history_store_batch_async, error);
+  if (job == NULL)
+    return FALSE;
+
+  *outcomes = g_array_sized_new (FALSE, FALSE, sizeof (TalkHistoryOutcome), job->rows->len);
+  for (guint i = 0; i < job->rows->len; i++)
+    {
+      TalkHistoryRow *row = g_ptr_array_index (job->rows, i);
+
+      g_array_append_val (*outcomes, row->outcome);
+    }
+  return TRUE;
+}
+
 void
 talk_history_update_state_async (TalkHistory         *self,
                                  const char          *account,

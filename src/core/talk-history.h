@@ -207,6 +207,18 @@ gboolean     talk_history_store_batch_finish   (TalkHistory   *self,
                                                 GAsyncResult  *result,
                                                 guint         *n_stored,
                                                 GError       **error);
+/**
+ * talk_history_store_batch_finish_outcomes:
+ * @outcomes: (out) (transfer full) (element-type TalkHistoryOutcome):
+ *   what became of each message, in the order given
+ *
+ * As talk_history_store_batch_finish(), for callers that act on each
+ * message (live messages stored a burst at a time).
+ */
+gboolean     talk_history_store_batch_finish_outcomes (TalkHistory   *self,
+                                                       GAsyncResult  *result,
+                                                       GArray       **outcomes,
+                                                       GError       **error);
 
 /**
  * talk_history_update_state_async:

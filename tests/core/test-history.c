@@ -1715,6 +1715,37 @@ test_default_path (void)
   g_assert_cmpstr (talk_history_get_path (history), ==, expected);
 }
 
+/* A burst of live messages stored together: what became of each one, in
+ * order (the same message delivered three times is stored once). */
+static void
+test_batch_outcomes (Fixture       *f,
+                     gconstpointer  data)
+{
+  g_autoptr(GPtrArray) burst = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GArray) outcomes = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_ptr_array_add (burst, incoming ("once", T0, "s-1", "o-1", "m-1"));
+  g_ptr_array_add (burst, incoming ("once", T0, "s-1", "o-1", "m-1"));
+  g_ptr_array_add (burst, incoming ("twice", T0 + 1000, "s-2", "o-2", "m-2"));
+  g_ptr_array_add (burst, incoming ("once", T0, "s-1", "o-1", "m-1"));
+  g_ptr_array_add (burst, correction (ALICE_FULL, "twice, corrected", T0 + 2000, "m-2", "o-3"));
+
+  talk_history_store_batch_async (f->history, ACCOUNT, burst, NULL,
+                                  talk_test_store_result_cb, &result);
+  WAIT_UNTIL (result != NULL);
+  g_assert_true (talk_history_store_batch_finish_outcomes (f->history, result, &outcomes, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (outcomes->len, ==, 5);
+  g_assert_cmpint (g_array_index (outcomes, TalkHistoryOutcome, 0), ==, TALK_HISTORY_OUTCOME_STORED);
+  g_assert_cmpint (g_array_index (outcomes, TalkHistoryOutcome, 1), ==, TALK_HISTORY_OUTCOME_DUPLICATE);
+  g_assert_cmpint (g_array_index (outcomes, TalkHistoryOutcome, 2), ==, TALK_HISTORY_OUTCOME_STORED);
+  g_assert_cmpint (g_array_index (outcomes, TalkHistoryOutcome, 3), ==, TALK_HISTORY_OUTCOME_DUPLICATE);
+  g_assert_cmpint (g_array_index (outcomes, TalkHistoryOutcome, 4), ==, TALK_HISTORY_OUTCOME_CORRECTED);
+  ASSERT_QUERY (f, "SELECT count(*) FROM messages WHERE replaces IS NULL", "2");
+}
+
 int
 main (int    argc,
       char **argv)
@@ -1731,6 +1762,7 @@ main (int    argc,
   ADD ("round-trip", test_round_trip);
   ADD ("duplicates", test_duplicates);
   ADD ("batch", test_batch);
+  ADD ("batch-outcomes", test_batch_outcomes);
   ADD ("paging", test_paging);
   ADD ("pending", test_pending);
   ADD ("states", test_states);
