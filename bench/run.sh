@@ -10,6 +10,10 @@
 # the two reference clients; BENCH_XMPP_ARGS adds its options (for example
 # "--runs 3 --messages 2000 --idle 10"), BENCH_XMPP=no skips it.
 #
+# Then bench/run-app.py runs W4 (the app's start and sign-in beside a bare
+# GTK window) under xvfb-run and dbus-run-session; BENCH_APP_ARGS adds its
+# options (for example "--runs 3"), BENCH_APP=no skips it.
+#
 # The build directory is ${BUILD_DIR:-build-bench} at the repository root.
 set -eu
 
@@ -50,12 +54,15 @@ for src in "$root"/bench/bench-*.c; do
   targets="$targets bench/$name"
 done
 # shellcheck disable=SC2086  # one word per target
-ninja -C "$build" $targets src/tools/talk-probe bench/strophe-client \
+ninja -C "$build" $targets src/tools/talk-probe src/ui/talk bench/strophe-client \
   data/gschemas.compiled >/dev/null
 
 echo "# $(uname -sm), $(nproc) CPUs, $(date -u +%Y-%m-%d)"
 for target in $targets; do
   case $target in
+    bench/bench-app|bench/bench-hello-gtk)
+      # Run side by side by bench/run-app.py below.
+      ;;
     *-ui)
       # Needs a display, and takes its own arguments (see bench/README.md).
       if command -v xvfb-run >/dev/null 2>&1; then
@@ -75,4 +82,14 @@ done
 if [ "${BENCH_XMPP:-yes}" != no ]; then
   # shellcheck disable=SC2086  # options, one word each
   /usr/bin/python3 "$root/bench/run-xmpp.py" --build "$build" ${BENCH_XMPP_ARGS:-}
+fi
+
+if [ "${BENCH_APP:-yes}" != no ]; then
+  if command -v xvfb-run >/dev/null 2>&1 && command -v dbus-run-session >/dev/null 2>&1; then
+    # shellcheck disable=SC2086  # options, one word each
+    xvfb-run -a -s '-screen 0 1280x800x24' dbus-run-session -- \
+      /usr/bin/python3 "$root/bench/run-app.py" --build "$build" ${BENCH_APP_ARGS:-}
+  else
+    echo "run-app.py: skipped, no xvfb-run or dbus-run-session" >&2
+  fi
 fi
