@@ -17,6 +17,7 @@ PACKAGES="
   python3 python3-pyatspi python3-slixmpp python3-gi gir1.2-glib-2.0
   imagemagick iproute2 procps
   clang-14 libclang-rt-14-dev llvm-14
+  valgrind
 "
 
 missing=""

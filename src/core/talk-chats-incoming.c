@@ -43,6 +43,7 @@ _talk_chats_message_from_info (TalkChats            *self,
   const char *from = talk_xmpp_message_info_get_from (info);
   const char *stanza_id = talk_xmpp_message_info_get_stanza_id (info);
   gboolean archived = origin == TALK_CHATS_ORIGIN_ARCHIVE;
+  const char *archive_id;
   /* XEP-0333: a marker names the message by its id; one already read
    * (an older archive page) is owed none. */
   gboolean markable = direction == TALK_MESSAGE_DIRECTION_IN &&
@@ -52,6 +53,13 @@ _talk_chats_message_from_info (TalkChats            *self,
 
   if (!archived && self->sid != TALK_CHATS_SID_TRUSTED)
     stanza_id = NULL;
+  /* The stanza-id the own server gave a live message is its id in the
+   * own archive (XEP-0313 §5): the catch-up after a new session starts
+   * from it, not from the newest page only. */
+  archive_id = archived ? stanza_id : NULL;
+  if (!archived && stanza_id != NULL &&
+      g_strcmp0 (talk_xmpp_message_info_get_stanza_id_by (info), self->account) == 0)
+    archive_id = stanza_id;
 
   if (delay == NULL)
     delay = now = g_date_time_new_now_utc ();
@@ -70,7 +78,7 @@ _talk_chats_message_from_info (TalkChats            *self,
                        "origin-id", talk_xmpp_message_info_get_origin_id (info),
                        "message-id", talk_xmpp_message_info_get_id (info),
                        "replaces", talk_xmpp_message_info_get_replace_id (info),
-                       "archive-id", archived ? stanza_id : NULL,
+                       "archive-id", archive_id,
                        "markable", markable,
                        NULL);
 }

@@ -609,6 +609,7 @@ worker_collect_rows (TalkHistoryWorker  *w,
 {
   g_autoptr(GError) local_error = NULL;
 
+  g_clear_pointer (&job->rows, g_ptr_array_unref);
   job->rows = g_ptr_array_new_with_free_func (_talk_history_row_free);
   while (_talk_history_db_step_row (w, stmt, &local_error))
     g_ptr_array_add (job->rows, _talk_history_row_new_from_stmt (stmt));

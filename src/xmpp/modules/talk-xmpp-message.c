@@ -30,6 +30,8 @@
 
 /* XEP-0082 dates are about 30 characters; anything much longer is not one. */
 #define MAX_STAMP_BYTES 64
+/* How far ahead of the local clock a delay stamp may be (clock skew). */
+#define MAX_STAMP_SKEW (5 * G_TIME_SPAN_MINUTE)
 
 G_DEFINE_ENUM_TYPE (TalkXmppMessageType, talk_xmpp_message_type,
                     G_DEFINE_ENUM_VALUE (TALK_XMPP_MESSAGE_TYPE_NORMAL, "normal"),
@@ -223,6 +225,7 @@ read_delay (TalkXmppStanza  *delay,
   const char *by = talk_xmpp_stanza_get_attribute (delay, "from");
   g_autoptr(GTimeZone) utc = g_time_zone_new_utc ();
   g_autoptr(GDateTime) parsed = NULL;
+  g_autoptr(GDateTime) now = NULL;
 
   if (text == NULL || strlen (text) > MAX_STAMP_BYTES)
     return FALSE;
@@ -231,6 +234,16 @@ read_delay (TalkXmppStanza  *delay,
   if (parsed == NULL)
     {
       g_debug ("Ignoring a delay stamp that is not a date");
+      return FALSE;
+    }
+
+  /* A delay says when a message was first sent, so it cannot lie ahead.
+   * Taken as is, a stamp in the year 9999 would keep its message below
+   * every later one for ever; a few minutes of clock skew pass. */
+  now = g_date_time_new_now_utc ();
+  if (g_date_time_difference (parsed, now) > MAX_STAMP_SKEW)
+    {
+      g_debug ("Ignoring a delay stamp in the future");
       return FALSE;
     }
 
