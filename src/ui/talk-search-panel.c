@@ -228,6 +228,9 @@ talk_search_panel_dispose (GObject *object)
   TalkSearchPanel *self = TALK_SEARCH_PANEL (object);
 
   cancel_search (self);
+  /* The search bar is both a template child and the bin's child: unset it
+   * first, or the bin would unparent it again after the template freed it. */
+  adw_bin_set_child (ADW_BIN (object), NULL);
   gtk_widget_dispose_template (GTK_WIDGET (object), TALK_TYPE_SEARCH_PANEL);
   g_clear_object (&self->chats);
   g_clear_object (&self->contact);

@@ -197,6 +197,7 @@ class Peer:
         self.presences = []      # (type, show, status), oldest first
         self.messages = []
         self.online = threading.Event()
+        self.disconnected = threading.Event()
         self.lock = threading.Condition()
         self.loop = None
         self.client = None
@@ -215,6 +216,9 @@ class Peer:
         client.add_event_handler('session_start', self._session_start)
         client.add_event_handler('presence', self._presence)
         client.add_event_handler('message', self._message)
+        client.add_event_handler('disconnected',
+                                 lambda _event: self.disconnected.set())
+        self._set_up(client)
         self.client = client
         client.connect(('127.0.0.1', self.server.port))
         self.loop.run_forever()
@@ -224,6 +228,9 @@ class Peer:
             task.cancel()
         self.loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
         self.loop.close()
+
+    def _set_up(self, client):
+        """Subclasses add handlers to @client here."""
 
     async def _session_start(self, _event):
         await self.client.get_roster()
@@ -478,9 +485,21 @@ KEY_RETURN = 0xff0d
 KEY_TAB = 0xff09
 
 
-def press_key(keysym):
-    """Presses and releases one key (an X keysym) on the focused widget."""
-    pyatspi.Registry.generateKeyboardEvent(keysym, None, pyatspi.KEY_SYM)
+KEY_F = 0x0066
+CONTROL_MASK = 1 << 2
+
+
+def press_key(keysym, modifiers=0):
+    """Presses and releases one key (an X keysym) on the focused widget,
+    with @modifiers (an X modifier mask) held."""
+    registry = pyatspi.Registry
+    if modifiers:
+        registry.generateKeyboardEvent(modifiers, None, pyatspi.KEY_LOCKMODIFIERS)
+    try:
+        registry.generateKeyboardEvent(keysym, None, pyatspi.KEY_SYM)
+    finally:
+        if modifiers:
+            registry.generateKeyboardEvent(modifiers, None, pyatspi.KEY_UNLOCKMODIFIERS)
 
 
 def keyboard_to(window, node, tries=40):
@@ -615,6 +634,11 @@ def server_dir():
 def main_guard(function):
     """Runs @function(tap-less) and turns an unexpected exception into a
     TAP bail out with the traceback, so the harness reports it."""
+    # The harness ends a test that runs too long with SIGTERM: unwind, so
+    # that the finally blocks stop the server, the peers and talk.
+    def terminated(signum, _frame):
+        raise SystemExit(128 + signum)
+    signal.signal(signal.SIGTERM, terminated)
     try:
         hold_display()
         status = function()
@@ -626,3 +650,348 @@ def main_guard(function):
             print(f'# {line}', flush=True)
         status = 1
     sys.exit(status)
+
+
+# Chats: an account set up as a sign-in leaves it, the desktop's
+# notification server, a peer that speaks chat markers and receipts, and
+# a server that goes down and comes back.
+
+
+def gsettings(env, *args):
+    subprocess.run(['gsettings', *args], env=env, check=True,
+                   stdin=subprocess.DEVNULL, capture_output=True)
+
+
+def set_up_account(env, server, name='chattest', jid='alice@localhost'):
+    """The state an earlier sign-in leaves: the account in settings, its
+    certificate pinned, its password in the keyring."""
+    path = f'/com/example/Talk/accounts/{name}/'
+    schema = f'com.example.Talk.Account:{path}'
+    gsettings(env, 'set', 'com.example.Talk', 'accounts', f"['{name}']")
+    gsettings(env, 'set', schema, 'jid', jid)
+    gsettings(env, 'set', schema, 'host', '127.0.0.1')
+    gsettings(env, 'set', schema, 'port', str(server.port))
+    gsettings(env, 'set', schema, 'pinned-certificate', server.fingerprint)
+    keyring_store(jid, server.alice_password)
+
+
+def _demo_server_running(directory):
+    try:
+        with open(os.path.join(directory, 'prosody.pid')) as f:
+            pid = int(f.read().strip() or 0)
+    except (OSError, ValueError):
+        return None
+    try:
+        with open(f'/proc/{pid}/cmdline', 'rb') as f:
+            if b'prosody' not in f.read():
+                return None
+    except OSError:
+        return None
+    return pid
+
+
+def demo_server_halt(server):
+    """Stops the server and keeps its directory, accounts and archive."""
+    script_dir = os.path.dirname(server.script)
+    subprocess.run([os.path.join(script_dir, 'demo-server.sh'), 'stop', server.dir],
+                   check=False, stdin=subprocess.DEVNULL)
+    wait_for(lambda: _demo_server_running(server.dir) is None, SHORT,
+             'the server to stop')
+
+
+def demo_server_resume(server):
+    """Starts the halted server again from the same directory, so on the
+    same ports, with the same certificate and data. demo-server.sh start
+    makes a fresh server; the config it wrote stays valid."""
+    log = os.path.join(server.dir, 'prosody.log')
+    offset = os.path.getsize(log) if os.path.exists(log) else 0
+    config = os.path.join(server.dir, 'prosody.cfg.lua')
+    with open(os.path.join(server.dir, 'prosody.out'), 'ab') as out:
+        subprocess.Popen(['prosody', '--config', config, '-F'],
+                         stdin=subprocess.DEVNULL, stdout=out, stderr=out,
+                         start_new_session=True)
+    wanted = f"Activated service 'c2s' on [127.0.0.1]:{server.port}"
+
+    def listening():
+        with open(log, 'rb') as f:
+            f.seek(offset)
+            fresh = f.read().decode('utf-8', 'replace')
+        if 'Failed to open server port' in fresh:
+            raise AssertionError(f'port {server.port} is taken: {fresh[-500:]}')
+        return wanted in fresh
+    wait_for(listening, SHORT, 'the server to listen again')
+
+
+class NotificationServer:
+    """org.freedesktop.Notifications on the session bus, as a desktop
+    shell provides it, on a thread of its own so that it answers while the
+    test waits on something else. GApplication's freedesktop backend
+    talks to it when nobody owns org.gtk.Notifications."""
+
+    NAME = 'org.freedesktop.Notifications'
+    PATH = '/org/freedesktop/Notifications'
+    XML = '''
+<node>
+  <interface name='org.freedesktop.Notifications'>
+    <method name='Notify'>
+      <arg name='app_name' type='s' direction='in'/>
+      <arg name='replaces_id' type='u' direction='in'/>
+      <arg name='app_icon' type='s' direction='in'/>
+      <arg name='summary' type='s' direction='in'/>
+      <arg name='body' type='s' direction='in'/>
+      <arg name='actions' type='as' direction='in'/>
+      <arg name='hints' type='a{sv}' direction='in'/>
+      <arg name='expire_timeout' type='i' direction='in'/>
+      <arg name='id' type='u' direction='out'/>
+    </method>
+    <method name='CloseNotification'>
+      <arg name='id' type='u' direction='in'/>
+    </method>
+    <method name='GetCapabilities'>
+      <arg name='capabilities' type='as' direction='out'/>
+    </method>
+    <method name='GetServerInformation'>
+      <arg name='name' type='s' direction='out'/>
+      <arg name='vendor' type='s' direction='out'/>
+      <arg name='version' type='s' direction='out'/>
+      <arg name='spec_version' type='s' direction='out'/>
+    </method>
+    <signal name='NotificationClosed'>
+      <arg name='id' type='u'/>
+      <arg name='reason' type='u'/>
+    </signal>
+    <signal name='ActionInvoked'>
+      <arg name='id' type='u'/>
+      <arg name='action_key' type='s'/>
+    </signal>
+  </interface>
+</node>
+'''
+
+    def __init__(self):
+        from gi.repository import Gio, GLib
+        self._gio = Gio
+        self._glib = GLib
+        self.lock = threading.Condition()
+        self.shown = []      # dicts: id, summary, body, actions, hints
+        self.closed = []     # ids the app withdrew
+        self._next_id = 1
+        self._ready = threading.Event()
+        self._acquired = False
+        self._error = None
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+        if not self._ready.wait(deadline(SHORT)) or not self._acquired:
+            raise Timeout(f'no notification server: {self._error}')
+
+    def _run(self):
+        Gio, GLib = self._gio, self._glib
+        self.context = GLib.MainContext.new()
+        self.context.push_thread_default()
+        self.loop = GLib.MainLoop.new(self.context, False)
+        try:
+            address = Gio.dbus_address_get_for_bus_sync(Gio.BusType.SESSION, None)
+            self.connection = Gio.DBusConnection.new_for_address_sync(
+                address, Gio.DBusConnectionFlags.AUTHENTICATION_CLIENT |
+                Gio.DBusConnectionFlags.MESSAGE_BUS_CONNECTION, None, None)
+            info = Gio.DBusNodeInfo.new_for_xml(self.XML).interfaces[0]
+            self.registration = self.connection.register_object(
+                self.PATH, info, self._method_call, None, None)
+            reply = self.connection.call_sync(
+                'org.freedesktop.DBus', '/org/freedesktop/DBus', 'org.freedesktop.DBus',
+                'RequestName', GLib.Variant('(su)', (self.NAME, 4)),  # DO_NOT_QUEUE
+                GLib.VariantType.new('(u)'), Gio.DBusCallFlags.NONE, -1, None)
+            self._acquired = reply.unpack()[0] == 1  # PRIMARY_OWNER
+            if not self._acquired:
+                self._error = f'{self.NAME} has another owner'
+        except Exception as e:  # reported by __init__
+            self._error = e
+        self._ready.set()
+        if self._acquired:
+            self.loop.run()
+        self.context.pop_thread_default()
+
+    def _method_call(self, _connection, _sender, _path, _interface, method,
+                     parameters, invocation):
+        GLib = self._glib
+        if method == 'Notify':
+            (app_name, replaces_id, _icon, summary, body, actions, hints,
+             _timeout) = parameters.unpack()
+            with self.lock:
+                notification_id = replaces_id or self._next_id
+                if not replaces_id:
+                    self._next_id += 1
+                self.shown.append({'id': notification_id, 'app': app_name,
+                                   'summary': summary, 'body': body,
+                                   'actions': actions, 'hints': hints})
+                self.lock.notify_all()
+            invocation.return_value(GLib.Variant('(u)', (notification_id,)))
+        elif method == 'CloseNotification':
+            with self.lock:
+                self.closed.append(parameters.unpack()[0])
+                self.lock.notify_all()
+            invocation.return_value(None)
+        elif method == 'GetCapabilities':
+            invocation.return_value(GLib.Variant('(as)', (['body', 'actions'],)))
+        elif method == 'GetServerInformation':
+            invocation.return_value(GLib.Variant('(ssss)', ('talktest', 'Talk tests',
+                                                            '1.0', '1.2')))
+        else:
+            invocation.return_dbus_error('org.freedesktop.DBus.Error.UnknownMethod',
+                                         method)
+
+    def wait_shown(self, predicate, timeout=LONG, what='a notification'):
+        """The first notification shown that @predicate accepts."""
+        end = time.monotonic() + deadline(timeout)
+        with self.lock:
+            while True:
+                for notification in self.shown:
+                    if predicate(notification):
+                        return notification
+                remaining = end - time.monotonic()
+                if remaining <= 0:
+                    raise Timeout(f'no {what}; shown: {self.shown}')
+                self.lock.wait(remaining)
+
+    def invoke(self, notification_id, action='default'):
+        """A click on the notification (or one of its buttons)."""
+        GLib = self._glib
+        self.connection.emit_signal(None, self.PATH, self.NAME, 'ActionInvoked',
+                                    GLib.Variant('(us)', (notification_id, action)))
+        # A click closes the notification (reason 2: dismissed by the user).
+        self.connection.emit_signal(None, self.PATH, self.NAME, 'NotificationClosed',
+                                    GLib.Variant('(uu)', (notification_id, 2)))
+
+    def stop(self):
+        if not self._acquired:
+            return
+        GLib = self._glib
+
+        def quit(*_args):
+            self.connection.unregister_object(self.registration)
+            self.connection.call_sync(
+                'org.freedesktop.DBus', '/org/freedesktop/DBus', 'org.freedesktop.DBus',
+                'ReleaseName', GLib.Variant('(s)', (self.NAME,)),
+                GLib.VariantType.new('(u)'), self._gio.DBusCallFlags.NONE, -1, None)
+            self.connection.close_sync(None)
+            self.loop.quit()
+            return False
+        source = GLib.idle_source_new()
+        source.set_callback(quit)
+        source.attach(self.context)
+        self.thread.join(5)
+
+
+CHATSTATES = 'http://jabber.org/protocol/chatstates'
+RECEIPTS = 'urn:xmpp:receipts'
+MARKERS = 'urn:xmpp:chat-markers:0'
+
+
+class ChatPeer(Peer):
+    """A Peer that keeps every message from the watched JID as a dict
+    (id, type, body, and which extensions it carries) and sends messages
+    stanza by stanza, as a client that speaks receipts (XEP-0184), chat
+    states (XEP-0085) and markers (XEP-0333) does."""
+
+    def __init__(self, *args, **kwargs):
+        self.stanzas = []
+        self.sent_ids = {}       # body → id of the last message sent with it
+        self.last_sent_id = None
+        self._serial = 0
+        super().__init__(*args, **kwargs)
+
+    def _set_up(self, client):
+        # slixmpp's "message" event skips messages without a body, which
+        # is what chat states, receipts and markers are.
+        from slixmpp.xmlstream.handler import Callback
+        from slixmpp.xmlstream.matcher import MatchXPath
+        client.register_handler(Callback('every message',
+                                         MatchXPath('{jabber:client}message'),
+                                         self._any_message))
+
+    def _message(self, message):
+        """Kept by _any_message instead."""
+
+    def _any_message(self, message):
+        if message['from'].bare != self.watch:
+            return
+        xml = message.xml
+        record = {
+            'id': message['id'],
+            'from': str(message['from']),
+            'type': message['type'],
+            'body': message['body'] if xml.find('{jabber:client}body') is not None else None,
+            'request': xml.find(f'{{{RECEIPTS}}}request') is not None,
+            'markable': xml.find(f'{{{MARKERS}}}markable') is not None,
+            'displayed': None,
+            'states': [child.tag.split('}')[1] for child in xml
+                       if child.tag.startswith(f'{{{CHATSTATES}}}')],
+        }
+        displayed = xml.find(f'{{{MARKERS}}}displayed')
+        if displayed is not None:
+            record['displayed'] = displayed.get('id')
+        origin = xml.find('{urn:xmpp:sid:0}origin-id')
+        record['origin_id'] = origin.get('id') if origin is not None else None
+        with self.lock:
+            self.stanzas.append(record)
+            if record['body'] is not None:
+                self.messages.append(record['body'])
+            self.lock.notify_all()
+
+    def wait_message(self, predicate, timeout=LONG, what='a message'):
+        """The first message kept that @predicate (a dict) accepts."""
+        end = time.monotonic() + deadline(timeout)
+        with self.lock:
+            while True:
+                for record in self.stanzas:
+                    if predicate(record):
+                        return record
+                remaining = end - time.monotonic()
+                if remaining <= 0:
+                    raise Timeout(f'{self.jid} saw no {what}; got '
+                                  f'{[{k: (v[:80] if isinstance(v, str) else v) for k, v in r.items()} for r in self.stanzas]}')
+                self.lock.wait(remaining)
+
+    def count_bodies(self, body):
+        with self.lock:
+            return sum(1 for r in self.stanzas if r['body'] == body)
+
+    def next_id(self):
+        self._serial += 1
+        return f'talktest-{self._serial}-{int(time.time() * 1000)}'
+
+    def send_stanza(self, xml):
+        """Sends raw XML on the peer's stream, from the test's thread."""
+        sent = threading.Event()
+
+        def send():
+            self.client.send_raw(xml)
+            sent.set()
+        self.loop.call_soon_threadsafe(send)
+        if not sent.wait(deadline(SHORT)):
+            raise Timeout('the peer did not send')
+
+    def send_chat(self, to, body=None, *, state='active', request=False,
+                  markable=False, received=None, displayed=None, msg_id=None):
+        """A chat message to @to; returns its id."""
+        from xml.sax.saxutils import escape, quoteattr
+        msg_id = msg_id or self.next_id()
+        parts = [f"<message to={quoteattr(to)} type='chat' id={quoteattr(msg_id)}>"]
+        if body is not None:
+            parts.append(f'<body>{escape(body)}</body>')
+        if state:
+            parts.append(f"<{state} xmlns='{CHATSTATES}'/>")
+        if request:
+            parts.append(f"<request xmlns='{RECEIPTS}'/>")
+        if markable:
+            parts.append(f"<markable xmlns='{MARKERS}'/>")
+        if received:
+            parts.append(f"<received xmlns='{RECEIPTS}' id={quoteattr(received)}/>")
+        if displayed:
+            parts.append(f"<displayed xmlns='{MARKERS}' id={quoteattr(displayed)}/>")
+        parts.append('</message>')
+        self.send_stanza(''.join(parts))
+        if body is not None:
+            self.sent_ids[body] = msg_id
+            self.last_sent_id = msg_id
+        return msg_id
