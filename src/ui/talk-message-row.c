@@ -401,19 +401,28 @@ update (TalkMessageRow *self)
   g_autofree char *time = NULL;
   g_autofree char *notice = NULL;
   g_autofree char *accessible = NULL;
+  g_autoptr(TalkMessageText) text = NULL;
 
   if (self->item == NULL)
     return;
 
-  g_clear_pointer (&self->text, talk_message_text_unref);
-  self->text = dup_message_text (self->item, get_sender_name (self));
+  text = dup_message_text (self->item, get_sender_name (self));
+  /* GTK 4.8 rebinds a row whenever rows move, and new attributes always
+   * drop the label's layout and its measured sizes: a list of rows
+   * measured again and again. The same text (cached on the message) is
+   * left as it is. */
+  if (text != self->text)
+    {
+      g_clear_pointer (&self->text, talk_message_text_unref);
+      self->text = g_steal_pointer (&text);
 
-  /* Network text: plain text and attributes, never markup. */
-  gtk_label_set_wrap_mode (self->body_label,
-                           has_long_run (talk_message_text_get_text (self->text))
-                           ? PANGO_WRAP_CHAR : PANGO_WRAP_WORD_CHAR);
-  gtk_label_set_text (self->body_label, talk_message_text_get_text (self->text));
-  gtk_label_set_attributes (self->body_label, talk_message_text_get_attributes (self->text));
+      /* Network text: plain text and attributes, never markup. */
+      gtk_label_set_wrap_mode (self->body_label,
+                               has_long_run (talk_message_text_get_text (self->text))
+                               ? PANGO_WRAP_CHAR : PANGO_WRAP_WORD_CHAR);
+      gtk_label_set_text (self->body_label, talk_message_text_get_text (self->text));
+      gtk_label_set_attributes (self->body_label, talk_message_text_get_attributes (self->text));
+    }
 
   notice = talk_message_text_dup_shortened_notice (self->text);
   gtk_label_set_text (self->notice_label, notice != NULL ? notice : "");
