@@ -24,9 +24,19 @@
  * long run. Longer runs than this wrap by character instead. */
 #define LONG_RUN_CHARS 200
 
+/* The row's own layout, one level deep: the avatar column, the text
+ * column (name, body with the time beside it, notice) and the day above.
+ * Like AdwClamp, the content grows up to a maximum and is centred. */
+#define CLAMP_MAXIMUM 860
+#define CLAMP_THRESHOLD 640
+#define AVATAR_COLUMN 36
+#define COLUMN_SPACING 12
+#define LINE_SPACING 2
+#define META_SPACING 12
+
 struct _TalkMessageRow
 {
-  AdwBin       parent_instance;
+  GtkWidget    parent_instance;
 
   TalkMessage *item;
   TalkContact *sender;
@@ -45,6 +55,7 @@ struct _TalkMessageRow
   TalkAvatar  *avatar;
   GtkLabel    *name_label;
   GtkLabel    *body_label;
+  GtkWidget   *meta_box;
   GtkLabel    *edited_label;
   GtkLabel    *time_label;
   GtkImage    *state_icon;
@@ -52,7 +63,7 @@ struct _TalkMessageRow
   GtkLabel    *notice_label;
 };
 
-G_DEFINE_FINAL_TYPE (TalkMessageRow, talk_message_row, ADW_TYPE_BIN)
+G_DEFINE_FINAL_TYPE (TalkMessageRow, talk_message_row, GTK_TYPE_WIDGET)
 
 enum {
   PROP_0,
@@ -581,6 +592,224 @@ body_motion_cb (GtkEventControllerMotion *controller,
   gtk_widget_set_cursor_from_name (GTK_WIDGET (self->body_label), on_link ? "pointer" : "text");
 }
 
+/* Layout */
+
+/* The content's width for @width, as AdwClamp with its tightening
+ * threshold: the full width up to the threshold, then growing more slowly
+ * (ease-out cubic) up to the maximum. */
+static int
+clamp_width (int width)
+{
+  const int lower = CLAMP_THRESHOLD;
+  const int upper = 4 * (CLAMP_MAXIMUM - CLAMP_THRESHOLD) + CLAMP_THRESHOLD;
+  double progress;
+  double eased;
+
+  if (width <= lower)
+    return width;
+  if (width >= upper)
+    return CLAMP_MAXIMUM;
+
+  progress = (double) (width - lower) / (double) (upper - lower);
+  eased = 1.0 - (1.0 - progress) * (1.0 - progress) * (1.0 - progress);
+
+  return lower + (int) ((CLAMP_MAXIMUM - lower) * eased);
+}
+
+static void
+measure_width (GtkWidget *child,
+               int       *minimum,
+               int       *natural)
+{
+  *minimum = *natural = 0;
+  if (gtk_widget_should_layout (child))
+    gtk_widget_measure (child, GTK_ORIENTATION_HORIZONTAL, -1, minimum, natural, NULL, NULL);
+}
+
+static int
+measure_height (GtkWidget *child,
+                int        width)
+{
+  int height = 0;
+
+  if (gtk_widget_should_layout (child))
+    gtk_widget_measure (child, GTK_ORIENTATION_VERTICAL, width, &height, NULL, NULL, NULL);
+
+  return height;
+}
+
+/* Where each child goes in a content box @width wide, from its top. */
+typedef struct
+{
+  int day_height;
+  int text_x;
+  int text_width;
+  int name_height;
+  int body_y;
+  int body_width;
+  int body_height;
+  int meta_width;
+  int meta_height;
+  int line_height;
+  int notice_y;
+  int notice_height;
+  int height;
+} RowLayout;
+
+static void
+compute_layout (TalkMessageRow *self,
+                int             width,
+                RowLayout      *layout)
+{
+  int meta_min;
+  int body_min;
+  int unused;
+  int y;
+
+  layout->day_height = measure_height (self->day_box, width);
+  layout->text_x = AVATAR_COLUMN + COLUMN_SPACING;
+  layout->text_width = MAX (0, width - layout->text_x);
+
+  y = layout->day_height;
+  layout->name_height = measure_height (GTK_WIDGET (self->name_label), layout->text_width);
+  if (gtk_widget_should_layout (GTK_WIDGET (self->name_label)))
+    y += layout->name_height + LINE_SPACING;
+
+  /* The time keeps its natural width; the body wraps in the rest. */
+  measure_width (self->meta_box, &meta_min, &layout->meta_width);
+  measure_width (GTK_WIDGET (self->body_label), &body_min, &unused);
+  layout->body_y = y;
+  layout->body_width = MAX (body_min, layout->text_width - layout->meta_width - META_SPACING);
+  layout->body_height = measure_height (GTK_WIDGET (self->body_label), layout->body_width);
+  layout->meta_height = measure_height (self->meta_box, layout->meta_width);
+  layout->line_height = MAX (layout->body_height, layout->meta_height);
+  y += layout->line_height;
+
+  layout->notice_height = measure_height (GTK_WIDGET (self->notice_label), layout->text_width);
+  if (gtk_widget_should_layout (GTK_WIDGET (self->notice_label)))
+    y += LINE_SPACING;
+  layout->notice_y = y;
+  y += layout->notice_height;
+
+  layout->height = MAX (y, layout->day_height + measure_height (GTK_WIDGET (self->avatar), AVATAR_COLUMN));
+}
+
+static GtkSizeRequestMode
+talk_message_row_get_request_mode (GtkWidget *widget)
+{
+  return GTK_SIZE_REQUEST_HEIGHT_FOR_WIDTH;
+}
+
+static void
+talk_message_row_measure (GtkWidget      *widget,
+                          GtkOrientation  orientation,
+                          int             for_size,
+                          int            *minimum,
+                          int            *natural,
+                          int            *minimum_baseline,
+                          int            *natural_baseline)
+{
+  TalkMessageRow *self = TALK_MESSAGE_ROW (widget);
+
+  if (orientation == GTK_ORIENTATION_HORIZONTAL)
+    {
+      int child_min;
+      int child_nat;
+      int meta_min;
+      int meta_nat;
+      int text_min;
+      int text_nat;
+
+      measure_width (self->meta_box, &meta_min, &meta_nat);
+      measure_width (GTK_WIDGET (self->body_label), &child_min, &child_nat);
+      text_min = child_min + META_SPACING + meta_nat;
+      text_nat = child_nat + META_SPACING + meta_nat;
+      measure_width (GTK_WIDGET (self->name_label), &child_min, &child_nat);
+      text_min = MAX (text_min, child_min);
+      text_nat = MAX (text_nat, child_nat);
+      measure_width (GTK_WIDGET (self->notice_label), &child_min, &child_nat);
+      text_min = MAX (text_min, child_min);
+      text_nat = MAX (text_nat, child_nat);
+
+      *minimum = AVATAR_COLUMN + COLUMN_SPACING + text_min;
+      *natural = AVATAR_COLUMN + COLUMN_SPACING + text_nat;
+      measure_width (self->day_box, &child_min, &child_nat);
+      *minimum = MAX (*minimum, child_min);
+      *natural = MAX (*natural, child_nat);
+      *natural = MAX (*minimum, MIN (*natural, CLAMP_MAXIMUM));
+    }
+  else
+    {
+      RowLayout layout;
+      int width = for_size;
+
+      if (width < 0)
+        {
+          int unused;
+
+          talk_message_row_measure (widget, GTK_ORIENTATION_HORIZONTAL, -1,
+                                    &unused, &width, NULL, NULL);
+        }
+      compute_layout (self, clamp_width (width), &layout);
+      *minimum = *natural = layout.height;
+    }
+}
+
+/* Allocates @child at (@x, @y) in content coordinates, mirrored in
+ * right-to-left locales. */
+static void
+place (GtkWidget *child,
+       gboolean   rtl,
+       int        content_x,
+       int        content_width,
+       int        x,
+       int        y,
+       int        width,
+       int        height)
+{
+  if (!gtk_widget_should_layout (child))
+    return;
+
+  x = rtl ? content_width - x - width : x;
+  gtk_widget_size_allocate (child,
+                            &(GtkAllocation) { content_x + x, y, width, height },
+                            -1);
+}
+
+static void
+talk_message_row_size_allocate (GtkWidget *widget,
+                                int        width,
+                                int        height,
+                                int        baseline)
+{
+  TalkMessageRow *self = TALK_MESSAGE_ROW (widget);
+  gboolean rtl = gtk_widget_get_direction (widget) == GTK_TEXT_DIR_RTL;
+  int content_width = clamp_width (width);
+  int content_x = (width - content_width) / 2;
+  RowLayout layout;
+  int y;
+
+  compute_layout (self, content_width, &layout);
+
+  place (self->day_box, rtl, content_x, content_width,
+         0, 0, content_width, layout.day_height);
+  place (GTK_WIDGET (self->avatar), rtl, content_x, content_width,
+         0, layout.day_height, AVATAR_COLUMN,
+         measure_height (GTK_WIDGET (self->avatar), AVATAR_COLUMN));
+
+  y = layout.day_height;
+  place (GTK_WIDGET (self->name_label), rtl, content_x, content_width,
+         layout.text_x, y, layout.text_width, layout.name_height);
+  place (GTK_WIDGET (self->body_label), rtl, content_x, content_width,
+         layout.text_x, layout.body_y, layout.body_width, layout.body_height);
+  place (self->meta_box, rtl, content_x, content_width,
+         layout.text_x + layout.text_width - layout.meta_width,
+         layout.body_y + layout.line_height - layout.meta_height,
+         layout.meta_width, layout.meta_height);
+  place (GTK_WIDGET (self->notice_label), rtl, content_x, content_width,
+         layout.text_x, layout.notice_y, layout.text_width, layout.notice_height);
+}
+
 /* GObject */
 
 static void
@@ -594,6 +823,7 @@ static void
 talk_message_row_dispose (GObject *object)
 {
   TalkMessageRow *self = TALK_MESSAGE_ROW (object);
+  GtkWidget *child;
 
   disconnect_item (self);
   if (self->sender != NULL)
@@ -605,6 +835,8 @@ talk_message_row_dispose (GObject *object)
   g_clear_pointer (&self->pressed_uri, g_free);
   g_clear_pointer (&self->accessible, g_free);
   gtk_widget_dispose_template (GTK_WIDGET (object), TALK_TYPE_MESSAGE_ROW);
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (object))) != NULL)
+    gtk_widget_unparent (child);
 
   G_OBJECT_CLASS (talk_message_row_parent_class)->dispose (object);
 }
@@ -660,6 +892,9 @@ talk_message_row_class_init (TalkMessageRowClass *klass)
   object_class->dispose = talk_message_row_dispose;
   object_class->get_property = talk_message_row_get_property;
   object_class->set_property = talk_message_row_set_property;
+  widget_class->get_request_mode = talk_message_row_get_request_mode;
+  widget_class->measure = talk_message_row_measure;
+  widget_class->size_allocate = talk_message_row_size_allocate;
 
   properties[PROP_ITEM] =
     g_param_spec_object ("item", NULL, NULL, TALK_TYPE_MESSAGE,
@@ -677,6 +912,7 @@ talk_message_row_class_init (TalkMessageRowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, TalkMessageRow, avatar);
   gtk_widget_class_bind_template_child (widget_class, TalkMessageRow, name_label);
   gtk_widget_class_bind_template_child (widget_class, TalkMessageRow, body_label);
+  gtk_widget_class_bind_template_child (widget_class, TalkMessageRow, meta_box);
   gtk_widget_class_bind_template_child (widget_class, TalkMessageRow, edited_label);
   gtk_widget_class_bind_template_child (widget_class, TalkMessageRow, time_label);
   gtk_widget_class_bind_template_child (widget_class, TalkMessageRow, state_icon);

@@ -9,7 +9,7 @@
 G_BEGIN_DECLS
 
 #define TALK_TYPE_MESSAGE_ROW (talk_message_row_get_type ())
-G_DECLARE_FINAL_TYPE (TalkMessageRow, talk_message_row, TALK, MESSAGE_ROW, AdwBin)
+G_DECLARE_FINAL_TYPE (TalkMessageRow, talk_message_row, TALK, MESSAGE_ROW, GtkWidget)
 
 /**
  * TalkMessageRow:
