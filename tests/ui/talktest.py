@@ -840,12 +840,13 @@ class NotificationServer:
             invocation.return_dbus_error('org.freedesktop.DBus.Error.UnknownMethod',
                                          method)
 
-    def wait_shown(self, predicate, timeout=LONG, what='a notification'):
-        """The first notification shown that @predicate accepts."""
+    def wait_shown(self, predicate, timeout=LONG, what='a notification', since=0):
+        """The first notification shown that @predicate accepts, from the
+        @since-th on."""
         end = time.monotonic() + deadline(timeout)
         with self.lock:
             while True:
-                for notification in self.shown:
+                for notification in self.shown[since:]:
                     if predicate(notification):
                         return notification
                 remaining = end - time.monotonic()

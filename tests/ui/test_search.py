@@ -5,8 +5,9 @@
     test_search.py TALK_BINARY SOURCE_DIR
 
 Runs inside tests/session-env.sh. The test is the desktop's notification
-server: it owns org.freedesktop.Notifications on the session bus before
-Talk starts, so Talk's notifications come to it. Talk starts with an
+server (talktest.NotificationServer): it owns
+org.freedesktop.Notifications on the session bus before Talk starts, so
+Talk's notifications come to it. Talk starts with an
 account already set up (settings and keyring) on a private Prosody; bob
 and carol (slixmpp) write to alice. The test checks that Ctrl+F with no
 chat open searches the contacts; what a notification carries with the
@@ -26,52 +27,10 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from gi.repository import Gio, GLib  # noqa: E402
-
 import talktest  # noqa: E402
-from talktest import LONG, SHORT, find, find_all, is_shown  # noqa: E402
+from talktest import LONG, SHORT, find, find_all, is_shown, wait_for  # noqa: E402
 
 PLAN = 15
-
-NOTIFICATIONS_NAME = 'org.freedesktop.Notifications'
-NOTIFICATIONS_PATH = '/org/freedesktop/Notifications'
-NOTIFICATIONS_XML = '''
-<node>
-  <interface name='org.freedesktop.Notifications'>
-    <method name='Notify'>
-      <arg name='app_name' type='s' direction='in'/>
-      <arg name='replaces_id' type='u' direction='in'/>
-      <arg name='app_icon' type='s' direction='in'/>
-      <arg name='summary' type='s' direction='in'/>
-      <arg name='body' type='s' direction='in'/>
-      <arg name='actions' type='as' direction='in'/>
-      <arg name='hints' type='a{sv}' direction='in'/>
-      <arg name='expire_timeout' type='i' direction='in'/>
-      <arg name='id' type='u' direction='out'/>
-    </method>
-    <method name='CloseNotification'>
-      <arg name='id' type='u' direction='in'/>
-    </method>
-    <method name='GetCapabilities'>
-      <arg name='capabilities' type='as' direction='out'/>
-    </method>
-    <method name='GetServerInformation'>
-      <arg name='name' type='s' direction='out'/>
-      <arg name='vendor' type='s' direction='out'/>
-      <arg name='version' type='s' direction='out'/>
-      <arg name='spec_version' type='s' direction='out'/>
-    </method>
-    <signal name='NotificationClosed'>
-      <arg name='id' type='u'/>
-      <arg name='reason' type='u'/>
-    </signal>
-    <signal name='ActionInvoked'>
-      <arg name='id' type='u'/>
-      <arg name='action_key' type='s'/>
-    </signal>
-  </interface>
-</node>
-'''
 
 # Bob's conversation: the words searched for come before more messages
 # than the chat loads at first (a page is 50), so showing them takes
@@ -87,83 +46,6 @@ CONTROL_MASK = 1 << 2
 SHIFT_MASK = 1 << 0
 KEY_ESCAPE = 0xff1b
 KEY_F = ord('f')
-
-
-def pump(seconds):
-    """Lets the notification server answer D-Bus calls while the test waits."""
-    context = GLib.MainContext.default()
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        while context.pending():
-            context.iteration(False)
-        time.sleep(0.02)
-
-
-def wait_for(predicate, timeout, what):
-    return talktest.wait_for(predicate, timeout, what, idle=pump)
-
-
-class NotificationServer:
-    """org.freedesktop.Notifications, as a desktop provides it: records
-    every Notify call and can play the person clicking one."""
-
-    def __init__(self, connection):
-        self.connection = connection
-        self.calls = []          # dicts, oldest first
-        self.next_id = 1
-        info = Gio.DBusNodeInfo.new_for_xml(NOTIFICATIONS_XML).interfaces[0]
-        self.registration = connection.register_object(
-            NOTIFICATIONS_PATH, info, self._method_call, None, None)
-        self.acquired = False
-        self.owner = Gio.bus_own_name_on_connection(
-            connection, NOTIFICATIONS_NAME, Gio.BusNameOwnerFlags.NONE,
-            self._name_acquired, None)
-        wait_for(lambda: self.acquired, SHORT, 'the notification server name')
-
-    def _name_acquired(self, _connection, _name):
-        self.acquired = True
-
-    def _method_call(self, _connection, _sender, _path, _interface, method,
-                     parameters, invocation):
-        if method == 'Notify':
-            (app_name, replaces_id, _icon, summary, body, actions, hints,
-             _timeout) = parameters.unpack()
-            notification_id = replaces_id or self.next_id
-            if not replaces_id:
-                self.next_id += 1
-            self.calls.append({'id': notification_id, 'app_name': app_name,
-                               'summary': summary, 'body': body,
-                               'actions': actions, 'hints': hints})
-            invocation.return_value(GLib.Variant('(u)', (notification_id,)))
-        elif method == 'CloseNotification':
-            invocation.return_value(None)
-        elif method == 'GetCapabilities':
-            invocation.return_value(GLib.Variant('(as)', (['body', 'actions'],)))
-        elif method == 'GetServerInformation':
-            invocation.return_value(GLib.Variant('(ssss)', ('test', 'talk', '1', '1.2')))
-        else:
-            invocation.return_dbus_error('org.freedesktop.DBus.Error.UnknownMethod',
-                                         method)
-
-    def wait_call(self, since, predicate, what):
-        """The first Notify call after the first @since that @predicate takes."""
-        def lookup():
-            for call in self.calls[since:]:
-                if predicate(call):
-                    return call
-            return None
-        return wait_for(lookup, LONG, what)
-
-    def click(self, notification_id):
-        """The person clicks the notification's body: its default action."""
-        self.connection.emit_signal(None, NOTIFICATIONS_PATH, NOTIFICATIONS_NAME,
-                                    'ActionInvoked',
-                                    GLib.Variant('(us)', (notification_id, 'default')))
-        self.connection.flush_sync(None)
-
-    def close(self):
-        Gio.bus_unown_name(self.owner)
-        self.connection.unregister_object(self.registration)
 
 
 def gsettings(env, *args):
@@ -257,7 +139,6 @@ def run(tap, binary, source_dir):
     log_path = os.path.join(out, 'talk.log')
     env = talktest.app_env(source_dir, build_dir, {'GSETTINGS_BACKEND': 'keyfile',
                                                    **talktest.private_dirs('search')})
-    connection = Gio.bus_get_sync(Gio.BusType.SESSION, None)
 
     server = talktest.DemoServer(source_dir, talktest.server_dir())
     notifications = None
@@ -281,7 +162,7 @@ def run(tap, binary, source_dir):
                             'alice@localhost')
         carol = talktest.Peer(server, 'carol@localhost', carol_password,
                               'alice@localhost')
-        notifications = NotificationServer(connection)
+        notifications = talktest.NotificationServer()
 
         def signs_in():
             nonlocal talk
@@ -308,10 +189,10 @@ def run(tap, binary, source_dir):
         tap.check('without a chat open, Ctrl+F searches the contacts', contacts_ctrl_f)
 
         def notification_with_text():
-            since = len(notifications.calls)
+            since = len(notifications.shown)
             send(bob, 'alice@localhost', 'Hello alice, are you there?')
-            call = notifications.wait_call(since, lambda c: c['summary'] == 'Bob',
-                                           "a notification of bob's message")
+            call = notifications.wait_shown(lambda c: c['summary'] == 'Bob',
+                                            what="a notification of bob's message", since=since)
             assert call['body'] == 'Hello alice, are you there?', call
         tap.check('a notification names the sender and shows the text by default',
                   notification_with_text)
@@ -327,10 +208,10 @@ def run(tap, binary, source_dir):
                                        'notification-show-text') == 'false',
                      SHORT, 'notification-show-text to be false')
 
-            since = len(notifications.calls)
+            since = len(notifications.shown)
             send(bob, 'alice@localhost', 'the secret plans for tuesday')
-            call = notifications.wait_call(since, lambda c: c['summary'] == 'Bob',
-                                           "a notification of bob's second message")
+            call = notifications.wait_shown(lambda c: c['summary'] == 'Bob',
+                                            what="a notification of bob's second message", since=since)
             assert call['body'] == '', f'the body is {call["body"]!r}'
             texts = [call['summary'], call['body'], *call['actions'],
                      *(str(v) for v in call['hints'].values())]
@@ -339,7 +220,7 @@ def run(tap, binary, source_dir):
                   switch_text_off)
 
         def bob_opens_from_notification():
-            since = len(notifications.calls)
+            since = len(notifications.shown)
             send(carol, 'alice@localhost', CAROL_SHARED)
             send(bob, 'alice@localhost', BOB_SHARED)
             send(bob, 'alice@localhost', BOB_OLD)
@@ -351,10 +232,10 @@ def run(tap, binary, source_dir):
             expected = FILLERS + 3
 
             def bob_calls():
-                calls = [c for c in notifications.calls[since:] if c['summary'] == 'Bob']
+                calls = [c for c in notifications.shown[since:] if c['summary'] == 'Bob']
                 return calls if len(calls) >= expected else None
             calls = wait_for(bob_calls, LONG, f'{expected} notifications from bob')
-            notifications.click(calls[-1]['id'])
+            notifications.invoke(calls[-1]['id'])
             state['messages'] = view = find(window, None, 'Messages', timeout=LONG)
             wait_for(lambda: any(in_view(n, view) for n in message_rows(window, 'narwhal')),
                      LONG, "bob's last message in view")
@@ -376,7 +257,7 @@ def run(tap, binary, source_dir):
         def limited_to_bob():
             talktest.type_text(entry, 'marmalade')
             find(window, 'list item', re.compile(r'^Bob, .*: marmalade from bob'))
-            pump(talktest.deadline(1))
+            time.sleep(talktest.deadline(1))
             found = find_all(window, 'list item', re.compile(r'marmalade'))
             assert len(found) == 1, [n.name for n in found]
         tap.check("the conversation's search finds bob's words, not carol's",
@@ -485,7 +366,7 @@ def run(tap, binary, source_dir):
             if peer is not None:
                 peer.stop()
         if notifications is not None:
-            notifications.close()
+            notifications.stop()
         server.stop()
         talktest.keyring_clear('alice@localhost')
         tap.note(f'screenshots and the log are in {out}')
