@@ -660,6 +660,8 @@ talk_application_startup (GApplication *app)
 {
   TalkApplication *self = TALK_APPLICATION (app);
   static const char *quit_accels[] = { "<Control>q", NULL };
+  /* What GtkApplication sets when it loads a help overlay itself. */
+  static const char *shortcuts_accels[] = { "<Control>question", NULL };
 
   G_APPLICATION_CLASS (talk_application_parent_class)->startup (app);
 
@@ -667,6 +669,8 @@ talk_application_startup (GApplication *app)
                                    G_N_ELEMENTS (app_actions), app);
   gtk_application_set_accels_for_action (GTK_APPLICATION (app), "app.quit",
                                          quit_accels);
+  gtk_application_set_accels_for_action (GTK_APPLICATION (app), "win.show-help-overlay",
+                                         shortcuts_accels);
   gtk_window_set_default_icon_name (APP_ID);
 
   self->settings = g_settings_new (APP_ID);

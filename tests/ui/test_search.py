@@ -30,7 +30,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import talktest  # noqa: E402
 from talktest import LONG, SHORT, find, find_all, is_shown, wait_for  # noqa: E402
 
-PLAN = 15
+PLAN = 16
 
 # Bob's conversation: the words searched for come before more messages
 # than the chat loads at first (a page is 50), so showing them takes
@@ -46,6 +46,7 @@ CONTROL_MASK = 1 << 2
 SHIFT_MASK = 1 << 0
 KEY_ESCAPE = 0xff1b
 KEY_F = ord('f')
+KEY_QUESTION = ord('?')
 
 
 def gsettings(env, *args):
@@ -352,6 +353,23 @@ def run(tap, binary, source_dir):
                      'the dialog to close on Escape')
         tap.check('"Search Messages…" in the main menu opens it again with its words',
                   menu_opens_again)
+
+        # The shortcuts window is built only when first asked for.
+        def shortcuts_window():
+            for attempt in ('menu', 'keyboard'):
+                if attempt == 'menu':
+                    talktest.click(find(window, 'push button', 'Main menu'))
+                    talktest.click(find(app, None, re.compile(r'^Keyboard Shortcuts')))
+                else:
+                    focus_window()
+                    press(KEY_QUESTION, CONTROL_MASK | SHIFT_MASK)
+                find(app, None, 'Search Messages in All Conversations', timeout=SHORT)
+                talktest.screenshot(os.path.join(shots, '07-shortcuts.png'))
+                press(KEY_ESCAPE)
+                wait_for(lambda: not find_all(app, None, 'Search Messages in All Conversations'),
+                         SHORT, 'the shortcuts window to close on Escape')
+        tap.check('"Keyboard Shortcuts" in the main menu, then Ctrl+?, show the shortcuts',
+                  shortcuts_window)
 
         def still_running():
             talk.check_running()
