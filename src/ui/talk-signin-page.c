@@ -5,6 +5,7 @@
 
 #include <glib/gi18n.h>
 
+#include "talk-accessible.h"
 #include "talk-signin-page.h"
 
 struct _TalkSigninPage
@@ -386,6 +387,8 @@ talk_signin_page_init (TalkSigninPage *self)
   GtkEditable *port_text;
 
   gtk_widget_init_template (GTK_WIDGET (self));
+  /* The row's own show-password button. */
+  talk_accessible_name_icon_buttons (GTK_WIDGET (self->password_row));
 
   port_text = gtk_editable_get_delegate (GTK_EDITABLE (self->port_row));
   g_signal_connect (port_text, "insert-text", G_CALLBACK (port_insert_text_cb), self);

@@ -5,6 +5,7 @@
 
 #include <glib/gi18n.h>
 
+#include "talk-accessible.h"
 #include "talk-chat-page.h"
 #include "talk-chats.h"
 #include "talk-connection-banner.h"
@@ -485,6 +486,8 @@ add_chat (TalkWindow *self,
                            G_CONNECT_SWAPPED);
   update_tab_icon (page);
   update_tab_title (page);
+  /* The new tab's close button. */
+  talk_accessible_name_icon_buttons (GTK_WIDGET (self->tab_bar));
 
   return page;
 }

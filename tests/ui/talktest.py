@@ -456,6 +456,43 @@ def describe(root, shown=True):
     return '\n'.join(lines)
 
 
+# Roles a person acts on; each needs a name for screen readers.
+INTERACTIVE_ROLES = {
+    'push button', 'toggle button', 'check box', 'radio button', 'text',
+    'entry', 'password text', 'combo box', 'spin button', 'slider', 'link',
+    'menu item', 'check menu item', 'radio menu item', 'page tab',
+    'switch',
+}
+
+
+def unlabelled(root):
+    """The shown widgets under @root a person can act on that have no
+    accessible name: '[role] description' for each."""
+    found = []
+    for node in walk(root):
+        try:
+            role = role_name(node)
+            # GTK names a widget without a label after its type.
+            if role not in INTERACTIVE_ROLES or \
+                    (node.name and not re.match(r'^(Gtk|Adw)[A-Z]\w*$', node.name)):
+                continue
+            state = node.getState()
+            if not state.contains(pyatspi.STATE_SENSITIVE):
+                continue
+            parent = node.parent
+            # GtkText inside an entry that carries the name.
+            if role == 'text' and parent is not None and parent.name and \
+                    role_name(parent) in INTERACTIVE_ROLES | {'panel', 'filler'}:
+                continue
+            description = node.description
+        except Exception:
+            continue
+        if is_shown(node):
+            found.append(f'[{role}] {description!r} in [{role_name(node.parent)}] '
+                         f'{node.parent.name!r}')
+    return found
+
+
 def _actionable(node):
     """@node, or for a widget that wraps its button (a GtkMenuButton) the
     first descendant of the same name that has an action."""

@@ -24,7 +24,7 @@ from talktest import LONG, SHORT, click, find, type_text  # noqa: E402
 from gi.repository import GLib  # noqa: E402
 
 
-PLAN = 10
+PLAN = 11
 
 
 def sign_in_form(app, server):
@@ -110,6 +110,12 @@ def run(tap, binary, source_dir):
             find(app, 'push button', re.compile(r'Sign In$'), timeout=LONG)
             talktest.screenshot(os.path.join(shots, '01-sign-in.png'))
         tap.require('without an account Talk shows the sign-in page', signin_page)
+
+        def signin_labelled():
+            missing = talktest.unlabelled(app)
+            assert not missing, 'no accessible name:\n' + '\n'.join(missing)
+        tap.check('every field and button of the sign-in page has an accessible name',
+                  signin_labelled)
 
         def fill_and_sign_in():
             window = sign_in_form(app, server)

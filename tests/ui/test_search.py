@@ -30,7 +30,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import talktest  # noqa: E402
 from talktest import LONG, SHORT, find, find_all, is_shown, wait_for  # noqa: E402
 
-PLAN = 16
+PLAN = 17
 
 # Bob's conversation: the words searched for come before more messages
 # than the chat loads at first (a page is 50), so showing them takes
@@ -328,6 +328,12 @@ def run(tap, binary, source_dir):
             talktest.screenshot(os.path.join(shots, '05-global.png'))
         tap.require('Ctrl+Shift+F finds a word in every conversation, labelled by contact',
                     global_search)
+
+        def search_labelled():
+            missing = talktest.unlabelled(app)
+            assert not missing, 'no accessible name:\n' + '\n'.join(missing)
+        tap.check('every button and entry of the message search dialog has an accessible name',
+                  search_labelled)
 
         def opens_carol():
             talktest.activate_row(state['dialog'], state['carol'])
