@@ -13,6 +13,9 @@
  *   - reading up to 20 older pages, one after the other;
  *   - storing 10000 messages one by one (a transaction, and a disk flush,
  *     each: synchronous=FULL) and in batches of 100;
+ *   - a burst of 10240 incoming messages as TalkChats stores them (batches
+ *     of 512, queued back to back) with their conversation open: rate,
+ *     and CPU per message on the main thread and on the worker;
  *   - the peak RSS.
  *
  * The figures depend on the disk under $TMPDIR. Prints them; never
@@ -23,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/resource.h>
+#include <time.h>
 
 #include <glib/gstdio.h>
 
@@ -37,6 +41,9 @@
 #define N_INSERTS 10000
 #define INSERT_BATCH 100
 #define FILL_BATCH 1000
+#define CAROL "carol@example.test"
+#define N_BURST 10240
+#define BURST_BATCH 512
 
 static const char *const bodies[] = {
   "Are you coming tonight? We could meet at the station at eight.",
@@ -285,6 +292,116 @@ bench_inserts (const char *path)
   close_history (history);
 }
 
+/* A live message as TalkChats makes it: delivered, unread, with the
+ * server's stanza-id (its archive id too), an origin-id and a body of
+ * about 100 bytes. */
+static TalkMessage *
+live_message_new (guint n)
+{
+  g_autoptr(GDateTime) seconds = g_date_time_new_from_unix_utc (T0 / G_USEC_PER_SEC + n);
+  g_autoptr(GDateTime) timestamp = g_date_time_add (seconds, 1234);
+  g_autofree char *id = g_strdup_printf ("burst-%u", n);
+  g_autofree char *body = g_strdup_printf ("%s (%u)", bodies[n % G_N_ELEMENTS (bodies)], n);
+
+  return g_object_new (TALK_TYPE_MESSAGE,
+                       "peer", CAROL,
+                       "direction", TALK_MESSAGE_DIRECTION_IN,
+                       "sender", CAROL "/phone",
+                       "body", body,
+                       "timestamp", timestamp,
+                       "state", TALK_MESSAGE_STATE_DELIVERED,
+                       "stanza-id", id,
+                       "stanza-id-by", ACCOUNT,
+                       "archive-id", id,
+                       "origin-id", id,
+                       "message-id", id,
+                       "markable", TRUE,
+                       NULL);
+}
+
+static guint burst_pending;
+
+static void
+burst_stored_cb (GObject      *source,
+                 GAsyncResult *res,
+                 gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+  gboolean ok = talk_history_store_batch_finish (TALK_HISTORY (source), res, NULL, &error);
+
+  check (ok, error, "storing a burst");
+  burst_pending--;
+}
+
+static double
+cpu_ms (clockid_t clock)
+{
+  struct timespec ts;
+
+  clock_gettime (clock, &ts);
+  return ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
+}
+
+/*
+ * W2 "drained" without the network: the batches TalkChats hands over
+ * while a burst comes in, all queued at once, with the conversation open
+ * as a chat window holds it. The messages are made before the clock
+ * starts; what is measured is the store (worker) and the announcements
+ * and the model (main thread).
+ */
+static void
+bench_burst (const char *path)
+{
+  g_autoptr(TalkHistory) history = talk_history_new (path);
+  g_autoptr(TalkConversation) conversation = NULL;
+  g_autoptr(GPtrArray) batches = g_ptr_array_new_with_free_func ((GDestroyNotify) g_ptr_array_unref);
+  double start, process_start, main_start;
+  double elapsed, process_ms, main_ms;
+
+  conversation = talk_conversation_new (history, ACCOUNT, CAROL);
+  while (talk_conversation_get_loading (conversation))
+    g_main_context_iteration (NULL, TRUE);
+
+  for (guint done = 0; done < N_BURST; done += BURST_BATCH)
+    {
+      GPtrArray *batch = g_ptr_array_new_with_free_func (g_object_unref);
+
+      for (guint i = done; i < MIN (N_BURST, done + BURST_BATCH); i++)
+        g_ptr_array_add (batch, live_message_new (i));
+      g_ptr_array_add (batches, batch);
+    }
+
+  start = now_ms ();
+  process_start = cpu_ms (CLOCK_PROCESS_CPUTIME_ID);
+  main_start = cpu_ms (CLOCK_THREAD_CPUTIME_ID);
+  for (guint i = 0; i < batches->len; i++)
+    {
+      talk_history_store_batch_async (history, ACCOUNT, g_ptr_array_index (batches, i), NULL,
+                                      burst_stored_cb, NULL);
+      burst_pending++;
+    }
+  while (burst_pending > 0)
+    g_main_context_iteration (NULL, TRUE);
+  elapsed = now_ms () - start;
+  process_ms = cpu_ms (CLOCK_PROCESS_CPUTIME_ID) - process_start;
+  main_ms = cpu_ms (CLOCK_THREAD_CPUTIME_ID) - main_start;
+
+  if (g_list_model_get_n_items (G_LIST_MODEL (conversation)) != N_BURST)
+    {
+      g_printerr ("bench-history: %u of the burst in the model\n",
+                  g_list_model_get_n_items (G_LIST_MODEL (conversation)));
+      exit (EXIT_FAILURE);
+    }
+
+  printf ("history: a burst of %d live messages in batches of %d, conversation open:"
+          " %.0f messages/s; CPU per message %.2f µs (main thread %.2f µs, worker %.2f µs)\n",
+          N_BURST, BURST_BATCH, N_BURST / (elapsed / 1000.0),
+          process_ms * 1000.0 / N_BURST, main_ms * 1000.0 / N_BURST,
+          (process_ms - main_ms) * 1000.0 / N_BURST);
+  g_clear_object (&conversation);
+  close_history (history);
+}
+
 static void
 remove_dir (const char *path)
 {
@@ -340,6 +457,7 @@ main (int    argc,
   bench_open (path, runs);
   bench_older_pages (path);
   bench_inserts (path);
+  bench_burst (path);
 
   getrusage (RUSAGE_SELF, &usage);
   printf ("history: peak RSS %.1f MB\n", usage.ru_maxrss / 1024.0);

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "talk-chats-private.h"
+#include "talk-message-private.h"
 
 /* Messages */
 
@@ -38,7 +39,7 @@ _talk_chats_message_from_info (TalkChats            *self,
                                TalkMessageDirection  direction,
                                TalkMessageState      state)
 {
-  g_autoptr(GDateTime) now = NULL;
+  TalkMessageFields fields = { 0 };
   GDateTime *delay = talk_xmpp_message_info_get_delay (info);
   const char *from = talk_xmpp_message_info_get_from (info);
   const char *stanza_id = talk_xmpp_message_info_get_stanza_id (info);
@@ -61,26 +62,50 @@ _talk_chats_message_from_info (TalkChats            *self,
       g_strcmp0 (talk_xmpp_message_info_get_stanza_id_by (info), self->account) == 0)
     archive_id = stanza_id;
 
-  if (delay == NULL)
-    delay = now = g_date_time_new_now_utc ();
+  fields.peer = peer;
+  fields.direction = direction;
+  fields.sender = from != NULL ? from : self->account;
+  fields.body = talk_xmpp_message_info_get_body (info);
+  fields.timestamp_us = delay != NULL ? g_date_time_to_unix (delay) * G_USEC_PER_SEC +
+                                        g_date_time_get_microsecond (delay)
+                                      : g_get_real_time ();
+  fields.has_server_timestamp = archived;
+  fields.server_timestamp_us = fields.timestamp_us;
+  fields.state = state;
+  fields.stanza_id = stanza_id;
+  fields.stanza_id_by = stanza_id != NULL ? talk_xmpp_message_info_get_stanza_id_by (info) : NULL;
+  fields.origin_id = talk_xmpp_message_info_get_origin_id (info);
+  fields.message_id = talk_xmpp_message_info_get_id (info);
+  fields.replaces = talk_xmpp_message_info_get_replace_id (info);
+  fields.archive_id = archive_id;
+  fields.markable = markable;
 
-  return g_object_new (TALK_TYPE_MESSAGE,
-                       "peer", peer,
-                       "direction", direction,
-                       "sender", from != NULL ? from : self->account,
-                       "body", talk_xmpp_message_info_get_body (info),
-                       "timestamp", delay,
-                       "server-timestamp", archived ? delay : NULL,
-                       "state", state,
-                       "stanza-id", stanza_id,
-                       "stanza-id-by", stanza_id != NULL ?
-                         talk_xmpp_message_info_get_stanza_id_by (info) : NULL,
-                       "origin-id", talk_xmpp_message_info_get_origin_id (info),
-                       "message-id", talk_xmpp_message_info_get_id (info),
-                       "replaces", talk_xmpp_message_info_get_replace_id (info),
-                       "archive-id", archive_id,
-                       "markable", markable,
-                       NULL);
+  return _talk_message_new_from_fields (&fields);
+}
+
+/* _talk_chats_bare_jid_dup() of a sender. Normalising a JID (RFC 7622)
+ * costs more than the rest of a message's way to the history; a burst
+ * comes from one address, which is normalised once. */
+static char *
+chats_dup_bare_of_sender (TalkChats  *self,
+                          const char *from)
+{
+  if (from == NULL)
+    return NULL;
+
+  if (g_strcmp0 (from, self->last_from) != 0)
+    {
+      g_autofree char *bare = _talk_chats_bare_jid_dup (from);
+
+      if (bare == NULL)
+        return NULL;
+      g_free (self->last_from);
+      self->last_from = g_strdup (from);
+      g_free (self->last_from_bare);
+      self->last_from_bare = g_steal_pointer (&bare);
+    }
+
+  return g_strdup (self->last_from_bare);
 }
 
 /* Where a message belongs: the peer and whether it is ours. Returns FALSE
@@ -95,7 +120,7 @@ _talk_chats_classify (TalkChats             *self,
   TalkXmppMessageType type = talk_xmpp_message_info_get_message_type (info);
   const char *from = talk_xmpp_message_info_get_from (info);
   const char *to = talk_xmpp_message_info_get_to (info);
-  g_autofree char *from_bare = _talk_chats_bare_jid_dup (from);
+  g_autofree char *from_bare = chats_dup_bare_of_sender (self, from);
   gboolean outgoing;
 
   if (type != TALK_XMPP_MESSAGE_TYPE_CHAT && type != TALK_XMPP_MESSAGE_TYPE_NORMAL)
@@ -173,7 +198,8 @@ _talk_chats_apply_reports (TalkChats            *self,
 
 /* Incoming */
 
-/* One message of a stored burst; @self may be gone. */
+/* One message of a stored batch, its ack released unless the store
+ * failed; @self may be gone. */
 static void
 incoming_stored (TalkChats          *self,
                  TalkChatsCall      *call,
@@ -194,10 +220,6 @@ incoming_stored (TalkChats          *self,
         }
       return;
     }
-
-  /* Stored durably: the server may forget it (XEP-0198 §4). */
-  if (call->token != NULL)
-    talk_xmpp_session_release_ack (call->session, g_steal_pointer (&call->token));
 
   if (self == NULL)
     return;
@@ -237,14 +259,27 @@ incoming_batch_stored_cb (GObject      *source,
                           GAsyncResult *result,
                           gpointer      user_data)
 {
-  g_autoptr(GPtrArray) calls = user_data;
+  g_autoptr(TalkChatsCall) batch = user_data;
   g_autoptr(GArray) outcomes = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(TalkChats) self = NULL;
+  GPtrArray *calls = batch->calls;
 
   talk_history_store_batch_finish_outcomes (TALK_HISTORY (source), result, &outcomes, &error);
-  if (calls->len > 0)
-    self = g_weak_ref_get (&((TalkChatsCall *) g_ptr_array_index (calls, 0))->self);
+  self = g_weak_ref_get (&batch->self);
+
+  /* Stored durably: the server may forget them (XEP-0198 §4). The oldest
+   * goes last. While the server waits for the answer to an <r/>, the
+   * session tells it every new count at once, and the count moves only
+   * when the oldest held stanza is released: one <a/> for the batch
+   * rather than one per message. */
+  for (guint i = 1; error == NULL && i <= calls->len; i++)
+    {
+      TalkChatsCall *call = g_ptr_array_index (calls, i % calls->len);
+
+      if (call->token != NULL)
+        talk_xmpp_session_release_ack (call->session, g_steal_pointer (&call->token));
+    }
 
   for (guint i = 0; i < calls->len; i++)
     incoming_stored (self, g_ptr_array_index (calls, i),
@@ -260,6 +295,7 @@ _talk_chats_flush_incoming (TalkChats *self)
 {
   g_autoptr(GPtrArray) calls = g_steal_pointer (&self->batch);
   g_autoptr(GPtrArray) messages = NULL;
+  TalkChatsCall *batch;
 
   g_clear_handle_id (&self->batch_source_id, g_source_remove);
   if (calls == NULL || calls->len == 0)
@@ -269,9 +305,13 @@ _talk_chats_flush_incoming (TalkChats *self)
   for (guint i = 0; i < calls->len; i++)
     g_ptr_array_add (messages, ((TalkChatsCall *) g_ptr_array_index (calls, i))->message);
 
+  /* The batch holds the one weak reference to the chats. */
+  batch = _talk_chats_call_new (self);
+  batch->calls = g_steal_pointer (&calls);
+
   /* No cancellable: the outcome decides about the acks. */
   talk_history_store_batch_async (self->history, self->account, messages, NULL,
-                                  incoming_batch_stored_cb, g_steal_pointer (&calls));
+                                  incoming_batch_stored_cb, batch);
 }
 
 static gboolean
@@ -349,7 +389,12 @@ chats_take_incoming (TalkChats           *self,
   if (talk_xmpp_message_info_get_body (info) == NULL)
     return;
 
-  call = _talk_chats_call_new (self);
+  /* No weak reference of its own: the batch that stores it holds one.
+   * GObject keeps an object's weak references in a list, so one per
+   * message of a burst would cost a walk of hundreds each. */
+  call = g_new0 (TalkChatsCall, 1);
+  g_weak_ref_init (&call->self, NULL);
+  call->serial = self->serial;
   call->origin = origin;
   call->peer = g_steal_pointer (&peer);
   call->info = talk_xmpp_message_info_ref (info);

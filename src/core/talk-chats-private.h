@@ -89,6 +89,8 @@ struct _TalkChats
   GPtrArray *batch;                 /* TalkChatsCall: incoming, to store together */
   guint batch_source_id;
   GPtrArray *unreleased;            /* TalkXmppAckToken of stanzas that could not be stored */
+  char *last_from;                  /* the last sender classified, and its bare JID: */
+  char *last_from_bare;             /* a burst comes from one address */
 
   gulong online_id;
   gulong resumed_id;
@@ -115,6 +117,7 @@ typedef struct
   TalkXmppMessageInfo *info;
   TalkXmppMamPage *page;
   GPtrArray *messages;              /* TalkMessage */
+  GPtrArray *calls;                 /* TalkChatsCall: the messages of a batch */
   guint rounds;
 
   /* A held XEP-0198 ack: released once the message is stored. */

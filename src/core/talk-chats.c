@@ -90,6 +90,7 @@ _talk_chats_call_free (TalkChatsCall *call)
   g_clear_pointer (&call->info, talk_xmpp_message_info_unref);
   g_clear_pointer (&call->page, talk_xmpp_mam_page_unref);
   g_clear_pointer (&call->messages, g_ptr_array_unref);
+  g_clear_pointer (&call->calls, g_ptr_array_unref);
   g_clear_object (&call->session);
   g_free (call);
 }
@@ -1027,6 +1028,8 @@ talk_chats_finalize (GObject *object)
   g_clear_object (&self->cancellable);
   g_free (self->account);
   g_free (self->error);
+  g_free (self->last_from);
+  g_free (self->last_from_bare);
 
   G_OBJECT_CLASS (talk_chats_parent_class)->finalize (object);
 }

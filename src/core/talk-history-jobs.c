@@ -33,6 +33,7 @@ static const char SQL_INSERT_MESSAGE[] =
   " replaces, edited, archive_id, markable)"
   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"
   " ON CONFLICT DO NOTHING";
+static const char SQL_INSERT_FTS[] = "INSERT INTO messages_fts (rowid, body) VALUES (?1, ?2)";
 static const char SQL_FIND_BY_STANZA_ID[] =
   "SELECT id FROM messages WHERE conversation = ?1 AND stanza_id = ?2";
 static const char SQL_FIND_BY_ORIGIN_ID[] =
@@ -186,7 +187,17 @@ worker_insert (TalkHistoryWorker     *w,
     return FALSE;
 
   *inserted = sqlite3_changes (w->db) > 0;
-  return TRUE;
+  if (!*inserted || replaces != NULL || !w->fts_rows)
+    return TRUE;
+
+  /* What the messages_fts_insert trigger did before schema version 3,
+   * in a statement of its own: see the migration. Applied corrections
+   * stay out of the index, their text is in the row they changed. */
+  if ((stmt = _talk_history_db_prepare (w, SQL_INSERT_FTS, error)) == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, sqlite3_last_insert_rowid (w->db));
+  sqlite3_bind_text (stmt, 2, row->body, -1, SQLITE_STATIC);
+  return _talk_history_db_step_done (w, stmt, error);
 }
 
 /* The row that a duplicate of @row collided with; 0 when none. */
@@ -272,31 +283,66 @@ worker_merge_duplicate (TalkHistoryWorker     *w,
   return TRUE;
 }
 
-static gboolean
-worker_touch_conversation (TalkHistoryWorker     *w,
-                           TalkHistoryJob        *job,
-                           gint64                 conversation,
-                           const TalkHistoryRow  *row,
-                           GError               **error)
+static void
+touch_free (gpointer data)
 {
-  gboolean unread = row->direction == TALK_MESSAGE_DIRECTION_IN &&
-                    row->state != TALK_MESSAGE_STATE_READ;
-  sqlite3_stmt *stmt;
+  TalkHistoryTouch *touch = data;
 
-  if ((stmt = _talk_history_db_prepare (w, SQL_TOUCH_CONVERSATION, error)) == NULL)
-    return FALSE;
-  sqlite3_bind_int64 (stmt, 1, conversation);
-  sqlite3_bind_int64 (stmt, 2, row->timestamp);
-  sqlite3_bind_int (stmt, 3, unread ? 1 : 0);
-  if (!_talk_history_db_step_done (w, stmt, error))
-    return FALSE;
+  g_free (touch->peer);
+  g_free (touch);
+}
 
-  if (unread)
+/* Notes what a stored row changes in its conversation; one UPDATE per
+ * conversation and job writes it (worker_apply_touches()). */
+static void
+worker_touch_conversation (TalkHistoryJob        *job,
+                           gint64                 conversation,
+                           const TalkHistoryRow  *row)
+{
+  TalkHistoryTouch *touch;
+
+  if (job->touched == NULL)
+    job->touched = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, touch_free);
+
+  touch = g_hash_table_lookup (job->touched, &conversation);
+  if (touch == NULL)
     {
-      if (job->touched == NULL)
-        job->touched = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_free);
-      g_hash_table_insert (job->touched, _talk_history_id_dup (conversation),
-                           g_strdup (row->peer));
+      touch = g_new0 (TalkHistoryTouch, 1);
+      touch->peer = g_strdup (row->peer);
+      touch->last_activity = row->timestamp;
+      g_hash_table_insert (job->touched, _talk_history_id_dup (conversation), touch);
+    }
+
+  touch->last_activity = MAX (touch->last_activity, row->timestamp);
+  if (row->direction == TALK_MESSAGE_DIRECTION_IN && row->state != TALK_MESSAGE_STATE_READ)
+    touch->unread++;
+}
+
+static gboolean
+worker_apply_touches (TalkHistoryWorker  *w,
+                      TalkHistoryJob     *job,
+                      GError            **error)
+{
+  GHashTableIter iter;
+  gpointer key;
+  gpointer value;
+
+  if (job->touched == NULL)
+    return TRUE;
+
+  g_hash_table_iter_init (&iter, job->touched);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    {
+      TalkHistoryTouch *touch = value;
+      sqlite3_stmt *stmt = _talk_history_db_prepare (w, SQL_TOUCH_CONVERSATION, error);
+
+      if (stmt == NULL)
+        return FALSE;
+      sqlite3_bind_int64 (stmt, 1, *(gint64 *) key);
+      sqlite3_bind_int64 (stmt, 2, touch->last_activity);
+      sqlite3_bind_int64 (stmt, 3, touch->unread);
+      if (!_talk_history_db_step_done (w, stmt, error))
+        return FALSE;
     }
   return TRUE;
 }
@@ -317,7 +363,8 @@ worker_store_plain (TalkHistoryWorker  *w,
     {
       row->outcome = TALK_HISTORY_OUTCOME_STORED;
       row->result_id = sqlite3_last_insert_rowid (w->db);
-      return worker_touch_conversation (w, job, conversation, row, error);
+      worker_touch_conversation (job, conversation, row);
+      return TRUE;
     }
 
   row->outcome = TALK_HISTORY_OUTCOME_DUPLICATE;
@@ -473,19 +520,22 @@ worker_collect_unread (TalkHistoryWorker  *w,
 {
   GHashTableIter iter;
   gpointer key;
-  gpointer peer;
+  gpointer value;
 
   if (job->touched == NULL)
     return TRUE;
 
   g_hash_table_iter_init (&iter, job->touched);
-  while (g_hash_table_iter_next (&iter, &key, &peer))
+  while (g_hash_table_iter_next (&iter, &key, &value))
     {
       g_autoptr(GError) local_error = NULL;
-      sqlite3_stmt *stmt = _talk_history_db_prepare (w, SQL_GET_UNREAD, error);
+      TalkHistoryTouch *touch = value;
+      sqlite3_stmt *stmt;
       TalkHistoryUnread *change;
 
-      if (stmt == NULL)
+      if (touch->unread == 0)
+        continue;
+      if ((stmt = _talk_history_db_prepare (w, SQL_GET_UNREAD, error)) == NULL)
         return FALSE;
       sqlite3_bind_int64 (stmt, 1, *(gint64 *) key);
       if (!_talk_history_db_step_row (w, stmt, &local_error))
@@ -499,7 +549,7 @@ worker_collect_unread (TalkHistoryWorker  *w,
         }
 
       change = g_new0 (TalkHistoryUnread, 1);
-      change->peer = g_strdup (peer);
+      change->peer = g_strdup (touch->peer);
       change->count = (guint) CLAMP (sqlite3_column_int64 (stmt, 0), 0, G_MAXUINT);
       sqlite3_reset (stmt);
 
@@ -540,6 +590,13 @@ _talk_history_run_store (TalkHistoryWorker  *w,
 
       if (row->outcome == TALK_HISTORY_OUTCOME_STORED)
         job->count++;
+    }
+
+  if (!worker_apply_touches (w, job, error))
+    {
+      _talk_history_db_rollback (w);
+      g_clear_pointer (&job->updated, g_ptr_array_unref);
+      return;
     }
 
   if (!_talk_history_db_commit (w, error))

@@ -33,9 +33,13 @@ G_STATIC_ASSERT (TALK_MESSAGE_DIRECTION_OUT == 1);
 #define TALK_HISTORY_MARKABLE_OWED      1
 #define TALK_HISTORY_MARKABLE_DISPLAYED 2
 
-/* A message as plain data, the only form that crosses threads. */
+/* A message as plain data, the only form that crosses threads. A row
+ * made to store a TalkMessage borrows the strings that never change after
+ * construction (all but body and error) from the message, which the job
+ * holds until it is back on the main context. */
 typedef struct
 {
+  gboolean borrowed;
   gint64 id;
   char *peer;
   TalkMessageDirection direction;
@@ -78,9 +82,18 @@ typedef struct
   GHashTable *conversations;  /* "account\npeer" → gint64* */
   gboolean writable;
   gboolean indexed;
+  gboolean fts_rows;          /* the store writes the full-text row of new messages */
   gboolean unclean;
   gboolean closed;
 } TalkHistoryWorker;
+
+/* What the messages a job stored change in one conversation. */
+typedef struct
+{
+  char *peer;
+  gint64 last_activity;
+  guint unread;
+} TalkHistoryTouch;
 
 /* A conversation whose unread count changed. */
 typedef struct
@@ -125,7 +138,7 @@ struct _TalkHistoryJob
   GPtrArray *rows;            /* TalkHistoryRow: to store, or loaded */
   GPtrArray *updated;         /* TalkHistoryRow: copies of rows changed in place */
   GPtrArray *unread;          /* TalkHistoryUnread */
-  GHashTable *touched;        /* conversation id (gint64*) → peer: unread grew */
+  GHashTable *touched;        /* conversation id (gint64*) → TalkHistoryTouch */
   GPtrArray *hits;            /* TalkHistoryHit */
   char *result_text;
   gint64 result_id;

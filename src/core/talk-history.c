@@ -27,22 +27,26 @@
 #include "config.h"
 
 #include "talk-history-private.h"
+#include "talk-message-private.h"
 
 void
 _talk_history_row_free (gpointer data)
 {
   TalkHistoryRow *row = data;
 
-  g_free (row->peer);
-  g_free (row->sender);
   g_free (row->body);
   g_free (row->error);
-  g_free (row->stanza_id);
-  g_free (row->stanza_id_by);
-  g_free (row->origin_id);
-  g_free (row->message_id);
-  g_free (row->replaces);
-  g_free (row->archive_id);
+  if (!row->borrowed)
+    {
+      g_free (row->peer);
+      g_free (row->sender);
+      g_free (row->stanza_id);
+      g_free (row->stanza_id_by);
+      g_free (row->origin_id);
+      g_free (row->message_id);
+      g_free (row->replaces);
+      g_free (row->archive_id);
+    }
   g_free (row);
 }
 
@@ -60,6 +64,8 @@ _talk_history_job_free (TalkHistoryJob *job)
 {
   g_clear_object (&job->task);
   g_clear_pointer (&job->context, g_main_context_unref);
+  /* Before the messages their strings may be borrowed from. */
+  g_clear_pointer (&job->rows, g_ptr_array_unref);
   g_clear_pointer (&job->messages, g_ptr_array_unref);
   g_clear_object (&job->cancellable);
   g_clear_error (&job->error);
@@ -67,7 +73,6 @@ _talk_history_job_free (TalkHistoryJob *job)
   g_free (job->peer);
   g_free (job->text);
   g_free (job->error_text);
-  g_clear_pointer (&job->rows, g_ptr_array_unref);
   g_clear_pointer (&job->updated, g_ptr_array_unref);
   g_clear_pointer (&job->unread, g_ptr_array_unref);
   g_clear_pointer (&job->touched, g_hash_table_unref);
@@ -76,44 +81,33 @@ _talk_history_job_free (TalkHistoryJob *job)
   g_free (job);
 }
 
-static gint64
-date_time_to_unix_us (GDateTime *dt)
-{
-  return g_date_time_to_unix (dt) * G_USEC_PER_SEC + g_date_time_get_microsecond (dt);
-}
-
-static GDateTime *
-date_time_new_from_unix_us (gint64 us)
-{
-  g_autoptr(GDateTime) seconds = g_date_time_new_from_unix_utc (us / G_USEC_PER_SEC);
-
-  if (seconds == NULL)
-    return NULL;
-  return g_date_time_add (seconds, us % G_USEC_PER_SEC);
-}
-
-/* Main context: copies what the worker needs. */
+/* Main context: what the worker needs from @message, which the job
+ * holds (job->messages) as long as the row lives. Body and error change
+ * on this thread (talk_message_set_body(), talk_message_set_state()), so
+ * they are copied; the rest is fixed at construction and borrowed. */
 static TalkHistoryRow *
 row_new_from_message (TalkMessage *message)
 {
   TalkHistoryRow *row = g_new0 (TalkHistoryRow, 1);
-  GDateTime *server_timestamp = talk_message_get_server_timestamp (message);
+  gint64 server_timestamp = 0;
 
-  row->peer = g_strdup (talk_message_get_peer (message));
+  row->borrowed = TRUE;
+  row->peer = (char *) talk_message_get_peer (message);
   row->direction = talk_message_get_direction (message);
-  row->sender = g_strdup (talk_message_get_sender (message));
+  row->sender = (char *) talk_message_get_sender (message);
   row->body = g_strdup (talk_message_get_body (message));
   row->timestamp = talk_message_get_timestamp_us (message);
-  row->server_timestamp = server_timestamp ? date_time_to_unix_us (server_timestamp) : 0;
+  if (_talk_message_get_server_timestamp_us (message, &server_timestamp))
+    row->server_timestamp = server_timestamp;
   row->state = talk_message_get_state (message);
   row->error = g_strdup (talk_message_get_error (message));
-  row->stanza_id = g_strdup (talk_message_get_stanza_id (message));
-  row->stanza_id_by = g_strdup (talk_message_get_stanza_id_by (message));
-  row->origin_id = g_strdup (talk_message_get_origin_id (message));
-  row->message_id = g_strdup (talk_message_get_message_id (message));
-  row->replaces = g_strdup (talk_message_get_replaces (message));
+  row->stanza_id = (char *) talk_message_get_stanza_id (message);
+  row->stanza_id_by = (char *) talk_message_get_stanza_id_by (message);
+  row->origin_id = (char *) talk_message_get_origin_id (message);
+  row->message_id = (char *) talk_message_get_message_id (message);
+  row->replaces = (char *) talk_message_get_replaces (message);
   row->edited = talk_message_get_edited (message);
-  row->archive_id = g_strdup (talk_message_get_archive_id (message));
+  row->archive_id = (char *) talk_message_get_archive_id (message);
   row->markable = talk_message_get_markable (message) ? TALK_HISTORY_MARKABLE_OWED
                                                       : TALK_HISTORY_MARKABLE_NO;
   return row;
@@ -123,31 +117,29 @@ row_new_from_message (TalkMessage *message)
 static TalkMessage *
 message_new_from_row (const TalkHistoryRow *row)
 {
-  g_autoptr(GDateTime) timestamp = date_time_new_from_unix_us (row->timestamp);
-  g_autoptr(GDateTime) server_timestamp = NULL;
+  TalkMessageFields fields = {
+    .id = row->id,
+    .peer = row->peer,
+    .direction = row->direction,
+    .sender = row->sender,
+    .body = row->body,
+    .timestamp_us = row->timestamp,
+    /* The column is NULL for none, read as 0. */
+    .has_server_timestamp = row->server_timestamp != 0,
+    .server_timestamp_us = row->server_timestamp,
+    .state = row->state,
+    .error = row->error,
+    .stanza_id = row->stanza_id,
+    .stanza_id_by = row->stanza_id_by,
+    .origin_id = row->origin_id,
+    .message_id = row->message_id,
+    .replaces = row->replaces,
+    .edited = row->edited,
+    .archive_id = row->archive_id,
+    .markable = row->markable != TALK_HISTORY_MARKABLE_NO,
+  };
 
-  if (row->server_timestamp != 0)
-    server_timestamp = date_time_new_from_unix_us (row->server_timestamp);
-
-  return g_object_new (TALK_TYPE_MESSAGE,
-                       "id", row->id,
-                       "peer", row->peer,
-                       "direction", row->direction,
-                       "sender", row->sender,
-                       "body", row->body,
-                       "timestamp", timestamp,
-                       "server-timestamp", server_timestamp,
-                       "state", row->state,
-                       "error", row->error,
-                       "stanza-id", row->stanza_id,
-                       "stanza-id-by", row->stanza_id_by,
-                       "origin-id", row->origin_id,
-                       "message-id", row->message_id,
-                       "replaces", row->replaces,
-                       "edited", row->edited,
-                       "archive-id", row->archive_id,
-                       "markable", row->markable != TALK_HISTORY_MARKABLE_NO,
-                       NULL);
+  return _talk_message_new_from_fields (&fields);
 }
 
 /* Search hits */

@@ -8,7 +8,7 @@
 
 #include "config.h"
 
-#include "talk-message.h"
+#include "talk-message-private.h"
 
 struct _TalkMessage
 {
@@ -19,8 +19,13 @@ struct _TalkMessage
   TalkMessageDirection direction;
   char *sender;
   char *body;
-  GDateTime *timestamp;
+  /* The instants are kept in µs; their GDateTimes are made when asked
+   * for, which most messages of a burst never are. */
   gint64 timestamp_us;
+  gint64 server_timestamp_us;
+  gboolean has_timestamp;
+  gboolean has_server_timestamp;
+  GDateTime *timestamp;
   GDateTime *server_timestamp;
   TalkMessageState state;
   char *error;
@@ -108,12 +113,12 @@ date_time_to_unix_us (GDateTime *dt)
   return g_date_time_to_unix (dt) * G_USEC_PER_SEC + g_date_time_get_microsecond (dt);
 }
 
-static GDateTime *
-date_time_dup_utc (GDateTime *dt)
+/* GDateTime covers the years 1 to 9999. */
+static gboolean
+unix_us_is_valid (gint64 us)
 {
-  if (dt == NULL)
-    return NULL;
-  return date_time_new_from_unix_us (date_time_to_unix_us (dt));
+  return us >= G_GINT64_CONSTANT (-62135596800) * G_USEC_PER_SEC &&
+         us <= G_GINT64_CONSTANT (253402300799) * G_USEC_PER_SEC;
 }
 
 /* Public API */
@@ -177,6 +182,9 @@ GDateTime *
 talk_message_get_timestamp (TalkMessage *self)
 {
   g_return_val_if_fail (TALK_IS_MESSAGE (self), NULL);
+
+  if (self->timestamp == NULL)
+    self->timestamp = date_time_new_from_unix_us (self->timestamp_us);
   return self->timestamp;
 }
 
@@ -191,7 +199,59 @@ GDateTime *
 talk_message_get_server_timestamp (TalkMessage *self)
 {
   g_return_val_if_fail (TALK_IS_MESSAGE (self), NULL);
+
+  if (self->server_timestamp == NULL && self->has_server_timestamp)
+    self->server_timestamp = date_time_new_from_unix_us (self->server_timestamp_us);
   return self->server_timestamp;
+}
+
+/* Private API */
+
+gboolean
+_talk_message_get_server_timestamp_us (TalkMessage *self,
+                                       gint64      *us)
+{
+  g_return_val_if_fail (TALK_IS_MESSAGE (self), FALSE);
+
+  *us = self->server_timestamp_us;
+  return self->has_server_timestamp;
+}
+
+TalkMessage *
+_talk_message_new_from_fields (const TalkMessageFields *fields)
+{
+  TalkMessage *self;
+
+  g_return_val_if_fail (fields != NULL, NULL);
+
+  /* No GValue per property: this is the constructor of every message
+   * received or read from the history. */
+  self = g_object_new (TALK_TYPE_MESSAGE, NULL);
+  self->id = MAX (fields->id, 0);
+  g_free (self->peer);
+  self->peer = g_strdup (fields->peer != NULL ? fields->peer : "");
+  self->direction = fields->direction;
+  g_free (self->sender);
+  self->sender = g_strdup (fields->sender != NULL ? fields->sender : "");
+  g_free (self->body);
+  self->body = g_strdup (fields->body != NULL ? fields->body : "");
+  /* As the "timestamp" property: an instant GDateTime cannot hold is now. */
+  if (unix_us_is_valid (fields->timestamp_us))
+    self->timestamp_us = fields->timestamp_us;
+  self->has_server_timestamp = fields->has_server_timestamp &&
+                               unix_us_is_valid (fields->server_timestamp_us);
+  self->server_timestamp_us = self->has_server_timestamp ? fields->server_timestamp_us : 0;
+  self->state = fields->state;
+  self->error = g_strdup (fields->error);
+  self->stanza_id = g_strdup (fields->stanza_id);
+  self->stanza_id_by = g_strdup (fields->stanza_id_by);
+  self->origin_id = g_strdup (fields->origin_id);
+  self->message_id = g_strdup (fields->message_id);
+  self->replaces = g_strdup (fields->replaces);
+  self->archive_id = g_strdup (fields->archive_id);
+  self->edited = fields->edited;
+  self->markable = fields->markable;
+  return self;
 }
 
 TalkMessageState
@@ -351,9 +411,8 @@ talk_message_constructed (GObject *object)
 
   G_OBJECT_CLASS (talk_message_parent_class)->constructed (object);
 
-  if (self->timestamp == NULL)
-    self->timestamp = date_time_new_from_unix_us (g_get_real_time ());
-  self->timestamp_us = date_time_to_unix_us (self->timestamp);
+  if (!self->has_timestamp)
+    self->timestamp_us = g_get_real_time ();
 
   if (self->peer == NULL)
     self->peer = g_strdup ("");
@@ -410,10 +469,10 @@ talk_message_get_property (GObject    *object,
       g_value_set_string (value, self->body);
       break;
     case PROP_TIMESTAMP:
-      g_value_set_boxed (value, self->timestamp);
+      g_value_set_boxed (value, talk_message_get_timestamp (self));
       break;
     case PROP_SERVER_TIMESTAMP:
-      g_value_set_boxed (value, self->server_timestamp);
+      g_value_set_boxed (value, talk_message_get_server_timestamp (self));
       break;
     case PROP_STATE:
       g_value_set_enum (value, self->state);
@@ -476,10 +535,18 @@ talk_message_set_property (GObject      *object,
       self->body = g_value_dup_string (value);
       break;
     case PROP_TIMESTAMP:
-      self->timestamp = date_time_dup_utc (g_value_get_boxed (value));
+      if (g_value_get_boxed (value) != NULL)
+        {
+          self->timestamp_us = date_time_to_unix_us (g_value_get_boxed (value));
+          self->has_timestamp = TRUE;
+        }
       break;
     case PROP_SERVER_TIMESTAMP:
-      self->server_timestamp = date_time_dup_utc (g_value_get_boxed (value));
+      if (g_value_get_boxed (value) != NULL)
+        {
+          self->server_timestamp_us = date_time_to_unix_us (g_value_get_boxed (value));
+          self->has_server_timestamp = TRUE;
+        }
       break;
     case PROP_STATE:
       self->state = g_value_get_enum (value);

@@ -567,7 +567,7 @@ test_schema (Fixture       *f,
   g_assert_false (talk_history_get_unclean_shutdown (f->history));
   g_assert_true (talk_history_get_indexed (f->history));
 
-  ASSERT_QUERY (f, "PRAGMA user_version", "2");
+  ASSERT_QUERY (f, "PRAGMA user_version", "3");
   ASSERT_QUERY (f, "PRAGMA journal_mode", "wal");
   ASSERT_QUERY (f, "SELECT group_concat (name, ' ') FROM"
                    " (SELECT name FROM sqlite_schema WHERE type = 'table'"
@@ -630,7 +630,7 @@ test_migrate_empty (Fixture       *f,
   g_assert_true (g_file_set_contents (f->path, "", 0, &error));
   g_assert_true (open_history (f, &error));
   g_assert_no_error (error);
-  ASSERT_QUERY (f, "PRAGMA user_version", "2");
+  ASSERT_QUERY (f, "PRAGMA user_version", "3");
   ASSERT_QUERY (f, "SELECT count(*) FROM messages", "0");
   store_new_owned (f, incoming ("hello", T0, "s1", NULL, "m1"));
   close_history (f);
@@ -638,7 +638,7 @@ test_migrate_empty (Fixture       *f,
   /* Opening again migrates nothing and keeps the message. */
   fixture_new_history (f, "path", f->path, NULL);
   g_assert_true (open_history (f, &error));
-  ASSERT_QUERY (f, "PRAGMA user_version", "2");
+  ASSERT_QUERY (f, "PRAGMA user_version", "3");
   ASSERT_QUERY (f, "SELECT body FROM messages", "hello");
 }
 
@@ -1301,6 +1301,89 @@ test_search_fts (Fixture       *f,
                    talk_message_get_id (original));
 }
 
+/* The store writes the index rows of a batch itself (schema version 3):
+ * a correction of a message stored in the same transaction changes
+ * what is found, and copies add nothing. */
+static void
+test_search_fts_batch (Fixture       *f,
+                       gconstpointer  data)
+{
+  g_autoptr(GPtrArray) batch = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(GPtrArray) again = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(GPtrArray) hits = NULL;
+  g_autoptr(GError) error = NULL;
+  guint n_stored = 0;
+  gint64 original;
+
+  g_ptr_array_add (batch, incoming ("lunch at noon?", T0, "s-1", NULL, "m-1"));
+  g_ptr_array_add (batch, incoming ("or a picnic", T0 + 1, "s-2", NULL, "m-2"));
+  g_ptr_array_add (batch, correction (ALICE_FULL, "dinner at eight?", T0 + 2, "m-1", "c-1"));
+  g_assert_true (store_batch (f, batch, &n_stored, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (n_stored, ==, 2);
+  original = talk_message_get_id (g_ptr_array_index (batch, 0));
+
+  hits = search (f, NULL, "lunch");
+  g_assert_cmpuint (hits->len, ==, 0);
+  g_clear_pointer (&hits, g_ptr_array_unref);
+  hits = search (f, NULL, "dinner");
+  g_assert_cmpuint (hits->len, ==, 1);
+  g_assert_cmpint (((TalkHistoryHit *) g_ptr_array_index (hits, 0))->message_id, ==, original);
+  g_clear_pointer (&hits, g_ptr_array_unref);
+  hits = search (f, NULL, "picnic");
+  g_assert_cmpuint (hits->len, ==, 1);
+  g_clear_pointer (&hits, g_ptr_array_unref);
+
+  /* The same messages again (the archive's copies): duplicates. */
+  g_ptr_array_add (again, incoming ("or a picnic", T0 + 1, "s-2", NULL, "m-2"));
+  g_ptr_array_add (again, incoming ("a picnic, then", T0 + 3, "s-3", NULL, "m-3"));
+  g_assert_true (store_batch (f, again, &n_stored, &error));
+  g_assert_cmpuint (n_stored, ==, 1);
+  hits = search (f, NULL, "picnic");
+  g_assert_cmpuint (hits->len, ==, 2);
+  g_clear_pointer (&hits, g_ptr_array_unref);
+  hits = search (f, ALICE, "eight");
+  g_assert_cmpuint (hits->len, ==, 1);
+}
+
+/* A history of schema version 2 indexed new rows through a trigger; the
+ * migration drops it, or every message would be indexed twice. */
+static void
+test_migrate_fts_trigger (Fixture       *f,
+                          gconstpointer  data)
+{
+  g_autoptr(GPtrArray) hits = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *backup = g_strconcat (f->path, ".v2.bak", NULL);
+
+  store_new_owned (f, incoming ("stored by version two", T0, "s-1", NULL, "m-1"));
+  close_history (f);
+  g_clear_object (&f->history);
+  /* What version 2 looked like. */
+  exec_sql (f->path, "CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages"
+                     "  WHEN new.replaces IS NULL BEGIN"
+                     "  INSERT INTO messages_fts (rowid, body) VALUES (new.id, new.body);"
+                     "END;"
+                     "PRAGMA user_version = 2;");
+
+  fixture_new_history (f, "path", f->path, NULL);
+  g_assert_true (open_history (f, &error));
+  g_assert_no_error (error);
+  g_assert_true (talk_history_get_indexed (f->history));
+  ASSERT_QUERY (f, "PRAGMA user_version", "3");
+  g_assert_true (g_file_test (backup, G_FILE_TEST_EXISTS));
+  ASSERT_QUERY (f, "SELECT group_concat (name, ' ') FROM"
+                   " (SELECT name FROM sqlite_schema WHERE type = 'trigger' ORDER BY name)",
+                "messages_fts_delete messages_fts_update");
+
+  store_new_owned (f, incoming ("stored by version three", T0 + 1, "s-2", NULL, "m-2"));
+  hits = search (f, NULL, "stored version");
+  g_assert_cmpuint (hits->len, ==, 2);
+  g_clear_pointer (&hits, g_ptr_array_unref);
+  hits = search (f, NULL, "three");
+  g_assert_cmpuint (hits->len, ==, 1);
+}
+
 static void
 test_search_like (Fixture       *f,
                   gconstpointer  data)
@@ -1408,7 +1491,7 @@ test_reopen (Fixture       *f,
   /* Finalizing without close_async() closes too. */
   g_clear_object (&f->history);
   version = query_sql (f->path, "PRAGMA user_version");
-  g_assert_cmpstr (version, ==, "2");
+  g_assert_cmpstr (version, ==, "3");
   {
     g_autofree char *marker = g_strconcat (f->path, "-open", NULL);
 
@@ -1513,7 +1596,7 @@ test_migrate_markable (Fixture       *f,
   fixture_new_history (f, "path", f->path, NULL);
   g_assert_true (open_history (f, &error));
   g_assert_no_error (error);
-  ASSERT_QUERY (f, "PRAGMA user_version", "2");
+  ASSERT_QUERY (f, "PRAGMA user_version", "3");
   g_assert_true (g_file_test (backup, G_FILE_TEST_EXISTS));
   page = load_newest (f, ALICE, 10);
   g_assert_cmpuint (page->len, ==, 1);
@@ -1768,6 +1851,8 @@ main (int    argc,
   ADD ("states", test_states);
   ADD ("corrections", test_corrections);
   ADD ("search-fts", test_search_fts);
+  ADD ("search-fts-batch", test_search_fts_batch);
+  ADD ("migrate-fts-trigger", test_migrate_fts_trigger);
   ADD ("search-like", test_search_like);
   ADD ("search-index-later", test_search_index_later);
   ADD ("unread", test_unread);
