@@ -50,7 +50,7 @@ struct _TalkWindow
   /* Template widgets */
   AdwToastOverlay      *toast_overlay;
   GtkStack             *main_stack;
-  TalkSigninPage       *signin_page;
+  TalkSigninPage       *signin_page;     /* (nullable) until first needed */
   AdwLeaflet           *leaflet;
   GtkWidget            *sidebar;
   GtkWidget            *content;
@@ -262,6 +262,34 @@ close_all_chats (TalkWindow *self)
     adw_tab_view_close_page (self->tab_view, adw_tab_view_get_nth_page (self->tab_view, i));
 }
 
+static void signed_in_cb (TalkWindow *self,
+                          gboolean    remember);
+static void signin_busy_cb (TalkWindow *self);
+
+/* The sign-in page, made when first needed: with an account it never
+ * shows, and it weighs about 1 MB. */
+static TalkSigninPage *
+ensure_signin_page (TalkWindow *self)
+{
+  if (self->signin_page == NULL)
+    {
+      self->signin_page = TALK_SIGNIN_PAGE (talk_signin_page_new (self->client));
+      g_signal_connect_swapped (self->signin_page, "signed-in",
+                                G_CALLBACK (signed_in_cb), self);
+      g_signal_connect_swapped (self->signin_page, "notify::busy",
+                                G_CALLBACK (signin_busy_cb), self);
+      gtk_stack_add_named (self->main_stack, GTK_WIDGET (self->signin_page), "signin");
+    }
+
+  return self->signin_page;
+}
+
+static gboolean
+signin_page_busy (TalkWindow *self)
+{
+  return self->signin_page != NULL && talk_signin_page_get_busy (self->signin_page);
+}
+
 static void
 update_main_page (TalkWindow *self)
 {
@@ -275,7 +303,7 @@ update_main_page (TalkWindow *self)
       /* Its words and results belong to the account that signed out. */
       destroy_search_dialog (self);
       gtk_search_bar_set_search_mode (self->search_bar, FALSE);
-      talk_signin_page_reset (self->signin_page);
+      talk_signin_page_reset (ensure_signin_page (self));
       gtk_stack_set_visible_child_name (self->main_stack, "signin");
     }
   else if (!want_signin && g_strcmp0 (current, "main") != 0)
@@ -291,8 +319,7 @@ client_status_cb (TalkWindow *self)
 {
   TalkClientStatus status = talk_client_get_status (self->client);
 
-  if (status == TALK_CLIENT_STATUS_ONLINE &&
-      !talk_signin_page_get_busy (self->signin_page))
+  if (status == TALK_CLIENT_STATUS_ONLINE && !signin_page_busy (self))
     self->signing_in = FALSE;
   update_main_page (self);
 
@@ -310,7 +337,7 @@ client_status_cb (TalkWindow *self)
 static void
 signin_busy_cb (TalkWindow *self)
 {
-  if (talk_signin_page_get_busy (self->signin_page))
+  if (signin_page_busy (self))
     self->signing_in = TRUE;
 }
 
@@ -1007,7 +1034,6 @@ talk_window_constructed (GObject *object)
 
   g_return_if_fail (TALK_IS_CLIENT (self->client));
 
-  talk_signin_page_set_client (self->signin_page, self->client);
   talk_presence_button_set_client (self->presence_button, self->client);
   talk_connection_banner_set_client (self->banner, self->client);
   g_object_bind_property (self->client, "roster", self->contact_list, "model",
@@ -1055,6 +1081,10 @@ talk_window_dispose (GObject *object)
     g_signal_handlers_disconnect_by_data (self->tab_view, self);
   g_signal_handlers_disconnect_by_func (self, update_viewed_chat, NULL);
   destroy_search_dialog (self);
+  /* Owned by the stack, which goes with the template. */
+  if (self->signin_page != NULL)
+    g_signal_handlers_disconnect_by_data (self->signin_page, self);
+  self->signin_page = NULL;
   if (self->shortcuts_window != NULL)
     gtk_window_destroy (self->shortcuts_window);
   g_clear_object (&self->shortcuts_window);
@@ -1131,7 +1161,6 @@ talk_window_class_init (TalkWindowClass *klass)
                          G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
-  g_type_ensure (TALK_TYPE_SIGNIN_PAGE);
   g_type_ensure (TALK_TYPE_PRESENCE_BUTTON);
   g_type_ensure (TALK_TYPE_CONNECTION_BANNER);
   g_type_ensure (TALK_TYPE_CONTACT_LIST);
@@ -1140,7 +1169,6 @@ talk_window_class_init (TalkWindowClass *klass)
                                                "/com/example/Talk/ui/talk-window.ui");
   gtk_widget_class_bind_template_child (widget_class, TalkWindow, toast_overlay);
   gtk_widget_class_bind_template_child (widget_class, TalkWindow, main_stack);
-  gtk_widget_class_bind_template_child (widget_class, TalkWindow, signin_page);
   gtk_widget_class_bind_template_child (widget_class, TalkWindow, leaflet);
   gtk_widget_class_bind_template_child (widget_class, TalkWindow, sidebar);
   gtk_widget_class_bind_template_child (widget_class, TalkWindow, content);
@@ -1154,8 +1182,6 @@ talk_window_class_init (TalkWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, TalkWindow, tab_bar);
   gtk_widget_class_bind_template_child (widget_class, TalkWindow, content_stack);
   gtk_widget_class_bind_template_child (widget_class, TalkWindow, tab_view);
-  gtk_widget_class_bind_template_callback (widget_class, signed_in_cb);
-  gtk_widget_class_bind_template_callback (widget_class, signin_busy_cb);
   gtk_widget_class_bind_template_callback (widget_class, search_changed_cb);
   gtk_widget_class_bind_template_callback (widget_class, search_activate_cb);
   gtk_widget_class_bind_template_callback (widget_class, contact_activated_cb);

@@ -24,7 +24,7 @@ from talktest import LONG, SHORT, click, find, type_text  # noqa: E402
 from gi.repository import GLib  # noqa: E402
 
 
-PLAN = 11
+PLAN = 12
 
 
 def sign_in_form(app, server):
@@ -202,6 +202,24 @@ def run(tap, binary, source_dir):
                 'the certificate question came back'
         tap.require('started again, Talk signs in without asking, away as last chosen',
                     signs_in_again)
+
+        def sign_out():
+            window = find(app, 'frame', 'Talk')
+            click(find(window, 'push button', 'Main menu'))
+            click(find(app, None, re.compile(r'^Sign Out'), timeout=SHORT))
+            dialog = find(app, 'dialog', 'Sign Out?', timeout=SHORT)
+            # libadwaita 1.2 names a response button with its mnemonic too.
+            click(find(dialog, 'push button', re.compile(r'Sign Out$'), timeout=SHORT))
+            find(app, 'push button', re.compile(r'Sign In$'), timeout=LONG)
+            peer.wait_presence(lambda t, show, status: t == 'unavailable',
+                               what='alice signing out')
+            talktest.wait_for(lambda: talktest.keyring_lookup('alice@localhost') is None,
+                              SHORT, 'the password to leave the keyring')
+            address = find(app, 'text', re.compile(r'^Address'), timeout=SHORT)
+            assert talktest.text_of(address) == '', talktest.text_of(address)
+            talktest.screenshot(os.path.join(shots, '08-signed-out.png'))
+        tap.check('Sign Out in the main menu: the sign-in page, empty, and no password kept',
+                  sign_out)
 
         def quit_menu():
             quit_from_menu(app)
