@@ -14,12 +14,15 @@
  *   start ─► main() ─► window added ─► first frame ─► settled: RSS
  *     ─► "app: started" ─► (server continued) ─► online ─► roster get
  *     ─► roster result parsed ─► in the model ─► first frame with rows
- *     ─► settled: RSS ─► quit
+ *     ─► settled: RSS ─► IDLE_MS later: RSS again ─► quit
  *
  * Times are from the process's start (BENCH_START_NS, see bench-clock.h)
  * with CLOCK_MONOTONIC; frames are the window's GdkFrameClock
  * "after-paint"; "settled" is no frame for SETTLE_QUIET_MS (at most
- * SETTLE_MAX_MS after the frame awaited); RSS is /proc/self/statm.
+ * SETTLE_MAX_MS after the frame awaited); RSS is /proc/self/statm. The
+ * second RSS after the rows is what the app keeps once the sign-in's
+ * burst (presences, the server's queries) is over and TalkClient has
+ * handed the freed heap back.
  * bench-hello-gtk prints the same for a bare window.
  *
  * Needs a display and a session bus. Prints; never asserts anything
@@ -43,6 +46,7 @@
 #define SETTLE_QUIET_MS  300
 #define SETTLE_MAX_MS    1000
 #define ROSTER_SETTLE_MAX_MS 3000
+#define IDLE_MS          10000
 #define WAIT_MS          120000
 #define MS_NS            G_GINT64_CONSTANT (1000000)
 
@@ -50,6 +54,7 @@ typedef enum
 {
   PHASE_START,
   PHASE_ROSTER,
+  PHASE_IDLE,
   PHASE_DONE,
 } Phase;
 
@@ -285,6 +290,18 @@ report_roster (App *a)
   fflush (stdout);
 }
 
+static void
+report_idle (App *a)
+{
+  double anon, file;
+
+  bench_rss_split_mb (&anon, &file);
+  printf ("app: idle: RSS %.1f MB %d s after the first frame with rows"
+          " (anonymous %.1f MB, files %.1f MB)\n",
+          bench_rss_mb (), IDLE_MS / 1000, anon, file);
+  fflush (stdout);
+}
+
 static gboolean
 tick_cb (gpointer user_data)
 {
@@ -318,6 +335,13 @@ tick_cb (gpointer user_data)
       if (a->rows_frame == 0 || !settled (a, a->rows_frame, ROSTER_SETTLE_MAX_MS))
         break;
       report_roster (a);
+      a->phase = PHASE_IDLE;
+      break;
+
+    case PHASE_IDLE:
+      if (bench_now_ns () - a->rows_frame < IDLE_MS * MS_NS)
+        break;
+      report_idle (a);
       a->phase = PHASE_DONE;
       g_application_quit (a->app);
       return G_SOURCE_REMOVE;

@@ -10,7 +10,8 @@ account whose roster has CONTACTS contacts. Each run, for each renderer
                    account: first frame and RSS with the server stopped
                    (SIGSTOP, so the start is measured alone), then the
                    server continued: roster result to the first frame
-                   with rows, RSS with the contacts listed
+                   with rows, RSS with the contacts listed, and again
+                   10 s later
   talk             the real binary, same account: when its window is
                    mapped (polled with xwininfo) and its RSS once its CPU
                    time stops growing, as a check on bench-app
@@ -147,6 +148,7 @@ def app(args, prosody, renderer, password_file):
                 "rss_signed_in_mb": number(r"signed in: RSS ([\d.]+) MB", out),
                 "anon_start_mb": number(r"first\)? \(anonymous ([\d.]+) MB", out),
                 "anon_signed_in_mb": number(r"rows shown \(anonymous ([\d.]+) MB", out),
+                "rss_idle_mb": number(r"idle: RSS ([\d.]+) MB", out),
                 "result_rows_ms": number(r"first frame with rows ([\d.]+) ms after the result", out),
                 "model_frame_ms": number(r"([\d.]+) ms after the model", out),
                 "result_model_ms": number(r"in the model at ([\d.]+) ms", out)
@@ -261,6 +263,7 @@ def main():
         ("over the bare window", lambda r: r["app"]["rss_start_mb"] - r["hello"]["rss_mb"]),
         ("Talk signed in: RSS MB", lambda r: r["app"]["rss_signed_in_mb"]),
         ("over the bare window", lambda r: r["app"]["rss_signed_in_mb"] - r["hello"]["rss_mb"]),
+        ("10 s later: over the bare window", lambda r: r["app"]["rss_idle_mb"] - r["hello"]["rss_mb"]),
         ("anonymous: over the bare window at start", lambda r: r["app"]["anon_start_mb"] - r["hello"]["anon_mb"]),
         ("signed in", lambda r: r["app"]["anon_signed_in_mb"] - r["hello"]["anon_mb"]),
         ("roster result parsed → model ms", lambda r: r["app"]["result_model_ms"]),

@@ -18,24 +18,28 @@ typedef struct
   guint64 serial;
 } Resource;
 
+/* A roster holds thousands of these, so a contact keeps little of its
+ * own: the roster item is shared with the model that set it, the display
+ * name points at the item's name (or the JID) unless it had to be made,
+ * and the colour and initials live in the struct. */
 struct _TalkContact
 {
   GObject parent_instance;
 
   char *jid;
-  char *name;
-  char *display_name;
-  char *initials;
-  char *color;
-  char **groups;
-  TalkXmppSubscription subscription;
-  gboolean ask;
+  TalkXmppRosterItem *item;     /* name, groups, subscription, ask; or NULL */
+  const char *display_name;     /* the item's name, localpart, or jid */
+  char *localpart;              /* made once, when shown for lack of a name */
 
-  /* Resource*, few per contact: a linear scan is the fast way. */
+  /* Resource*, few per contact: a linear scan is the fast way. NULL
+   * while no resource is online. */
   GPtrArray *resources;
   guint64 serial;
   TalkXmppPresenceShow show;
   char *status;
+
+  char color[8];                /* "#rrggbb" */
+  char initials[16];            /* two characters, 4 bytes of UTF-8 each at most */
 };
 
 enum
@@ -115,6 +119,14 @@ resource_compare (gconstpointer a,
   if (resource_better (rb, ra))
     return 1;
   return 0;
+}
+
+static const char * const no_groups[] = { NULL };
+
+static guint
+contact_n_resources (TalkContact *self)
+{
+  return self->resources != NULL ? self->resources->len : 0;
 }
 
 static gboolean
@@ -197,27 +209,42 @@ talk_contact_compute_initials (const char *name)
   return g_string_free (out, FALSE);
 }
 
+/* The old display name, when there was one, must still be readable. */
 static void
 contact_update_display_name (TalkContact *self)
 {
-  g_autofree char *localpart = NULL;
   g_autofree char *initials = NULL;
+  const char *name = talk_contact_get_name (self);
   const char *at = strchr (self->jid, '@');
   const char *display;
 
-  if (self->name != NULL)
-    display = self->name;
+  if (name != NULL)
+    display = name;
   else if (at != NULL && at != self->jid)
-    display = localpart = g_strndup (self->jid, at - self->jid);
+    {
+      if (self->localpart == NULL)
+        self->localpart = g_strndup (self->jid, at - self->jid);
+      display = self->localpart;
+    }
   else
     display = self->jid;
 
-  if (set_string (&self->display_name, display))
-    notify (self, PROP_DISPLAY_NAME);
+  /* Equal text may have moved: a new item with the same name. */
+  if (g_strcmp0 (self->display_name, display) == 0)
+    {
+      self->display_name = display;
+      return;
+    }
+
+  self->display_name = display;
+  notify (self, PROP_DISPLAY_NAME);
 
   initials = talk_contact_compute_initials (self->display_name);
-  if (set_string (&self->initials, initials))
-    notify (self, PROP_INITIALS);
+  if (strcmp (self->initials, initials) != 0)
+    {
+      g_strlcpy (self->initials, initials, sizeof self->initials);
+      notify (self, PROP_INITIALS);
+    }
 }
 
 /* Recomputes show, status and n-resources; returns whether one changed. */
@@ -229,7 +256,7 @@ contact_aggregate (TalkContact *self,
   TalkXmppPresenceShow show = TALK_XMPP_PRESENCE_SHOW_OFFLINE;
   gboolean changed = FALSE;
 
-  for (guint i = 0; i < self->resources->len; i++)
+  for (guint i = 0; i < contact_n_resources (self); i++)
     {
       const Resource *resource = g_ptr_array_index (self->resources, i);
 
@@ -251,7 +278,7 @@ contact_aggregate (TalkContact *self,
       notify (self, PROP_STATUS);
       changed = TRUE;
     }
-  if (self->resources->len != n_before)
+  if (contact_n_resources (self) != n_before)
     {
       notify (self, PROP_N_RESOURCES);
       changed = TRUE;
@@ -265,7 +292,7 @@ contact_find_resource (TalkContact *self,
                        const char  *resource,
                        guint       *index)
 {
-  for (guint i = 0; i < self->resources->len; i++)
+  for (guint i = 0; i < contact_n_resources (self); i++)
     {
       Resource *entry = g_ptr_array_index (self->resources, i);
 
@@ -301,7 +328,7 @@ talk_contact_get_name (TalkContact *self)
 {
   g_return_val_if_fail (TALK_IS_CONTACT (self), NULL);
 
-  return self->name;
+  return self->item != NULL ? talk_xmpp_roster_item_get_name (self->item) : NULL;
 }
 
 const char *
@@ -317,7 +344,7 @@ talk_contact_get_groups (TalkContact *self)
 {
   g_return_val_if_fail (TALK_IS_CONTACT (self), NULL);
 
-  return (const char * const *) self->groups;
+  return self->item != NULL ? talk_xmpp_roster_item_get_groups (self->item) : no_groups;
 }
 
 TalkXmppSubscription
@@ -325,7 +352,8 @@ talk_contact_get_subscription (TalkContact *self)
 {
   g_return_val_if_fail (TALK_IS_CONTACT (self), TALK_XMPP_SUBSCRIPTION_NONE);
 
-  return self->subscription;
+  return self->item != NULL ? talk_xmpp_roster_item_get_subscription (self->item)
+                            : TALK_XMPP_SUBSCRIPTION_NONE;
 }
 
 gboolean
@@ -333,7 +361,7 @@ talk_contact_get_ask (TalkContact *self)
 {
   g_return_val_if_fail (TALK_IS_CONTACT (self), FALSE);
 
-  return self->ask;
+  return self->item != NULL && talk_xmpp_roster_item_get_ask (self->item);
 }
 
 TalkXmppPresenceShow
@@ -357,7 +385,7 @@ talk_contact_get_n_resources (TalkContact *self)
 {
   g_return_val_if_fail (TALK_IS_CONTACT (self), 0);
 
-  return self->resources->len;
+  return contact_n_resources (self);
 }
 
 const char *
@@ -386,8 +414,9 @@ talk_contact_dup_resources (TalkContact *self)
   g_return_val_if_fail (TALK_IS_CONTACT (self), NULL);
 
   /* A shallow copy: it must not free the resources it points to. */
-  sorted = g_ptr_array_copy (self->resources, NULL, NULL);
-  g_ptr_array_set_free_func (sorted, NULL);
+  sorted = g_ptr_array_new ();
+  for (guint i = 0; i < contact_n_resources (self); i++)
+    g_ptr_array_add (sorted, g_ptr_array_index (self->resources, i));
   g_ptr_array_sort (sorted, resource_compare);
 
   builder = g_strv_builder_new ();
@@ -429,49 +458,47 @@ gboolean
 talk_contact_set_item (TalkContact        *self,
                        TalkXmppRosterItem *item)
 {
-  static const char * const no_groups[] = { NULL };
-  const char * const *groups = no_groups;
-  TalkXmppSubscription subscription = TALK_XMPP_SUBSCRIPTION_NONE;
-  gboolean ask = FALSE;
-  const char *name = NULL;
+  /* Kept until the display name no longer points into it. */
+  g_autoptr(TalkXmppRosterItem) old = NULL;
+  const char * const *old_groups;
+  const char *old_name;
+  TalkXmppSubscription old_subscription;
+  gboolean old_ask;
   gboolean changed = FALSE;
 
   g_return_val_if_fail (TALK_IS_CONTACT (self), FALSE);
   g_return_val_if_fail (item == NULL ||
                         g_str_equal (talk_xmpp_roster_item_get_jid (item), self->jid), FALSE);
 
-  if (item != NULL)
-    {
-      name = talk_xmpp_roster_item_get_name (item);
-      groups = talk_xmpp_roster_item_get_groups (item);
-      subscription = talk_xmpp_roster_item_get_subscription (item);
-      ask = talk_xmpp_roster_item_get_ask (item);
-    }
+  old_name = talk_contact_get_name (self);
+  old_groups = talk_contact_get_groups (self);
+  old_subscription = talk_contact_get_subscription (self);
+  old_ask = talk_contact_get_ask (self);
+
+  old = g_steal_pointer (&self->item);
+  self->item = item != NULL ? talk_xmpp_roster_item_ref (item) : NULL;
 
   g_object_freeze_notify (G_OBJECT (self));
 
-  if (set_string (&self->name, name))
+  if (g_strcmp0 (old_name, talk_contact_get_name (self)) != 0)
     {
       notify (self, PROP_NAME);
-      contact_update_display_name (self);
       changed = TRUE;
     }
-  if (!g_strv_equal ((const char * const *) self->groups, groups))
+  /* Also when only the name's storage moved to the new item. */
+  contact_update_display_name (self);
+  if (!g_strv_equal (old_groups, talk_contact_get_groups (self)))
     {
-      g_strfreev (self->groups);
-      self->groups = g_strdupv ((char **) groups);
       notify (self, PROP_GROUPS);
       changed = TRUE;
     }
-  if (self->subscription != subscription)
+  if (old_subscription != talk_contact_get_subscription (self))
     {
-      self->subscription = subscription;
       notify (self, PROP_SUBSCRIPTION);
       changed = TRUE;
     }
-  if (self->ask != ask)
+  if (old_ask != talk_contact_get_ask (self))
     {
-      self->ask = ask;
       notify (self, PROP_ASK);
       changed = TRUE;
     }
@@ -494,11 +521,13 @@ contact_store_resource (TalkContact          *self,
 
   if (entry == NULL)
     {
-      if (self->resources->len >= MAX_RESOURCES)
+      if (contact_n_resources (self) >= MAX_RESOURCES)
         {
           g_debug ("Ignoring resource %s of %s: too many", resource, self->jid);
           return FALSE;
         }
+      if (self->resources == NULL)
+        self->resources = g_ptr_array_new_with_free_func (resource_free);
       entry = g_new0 (Resource, 1);
       entry->resource = g_strdup (resource);
       entry->show = TALK_XMPP_PRESENCE_SHOW_OFFLINE;
@@ -535,12 +564,14 @@ talk_contact_set_presence (TalkContact          *self,
   if (show == TALK_XMPP_PRESENCE_SHOW_OFFLINE && resource[0] == '\0')
     return talk_contact_clear_presence (self);
 
-  n_before = self->resources->len;
+  n_before = contact_n_resources (self);
   if (show == TALK_XMPP_PRESENCE_SHOW_OFFLINE)
     {
       if (contact_find_resource (self, resource, &index) == NULL)
         return FALSE;
       g_ptr_array_remove_index_fast (self->resources, index);
+      if (self->resources->len == 0)
+        g_clear_pointer (&self->resources, g_ptr_array_unref);
       changed = TRUE;
     }
   else
@@ -562,11 +593,11 @@ talk_contact_clear_presence (TalkContact *self)
 
   g_return_val_if_fail (TALK_IS_CONTACT (self), FALSE);
 
-  n_before = self->resources->len;
+  n_before = contact_n_resources (self);
   if (n_before == 0)
     return FALSE;
 
-  g_ptr_array_set_size (self->resources, 0);
+  g_clear_pointer (&self->resources, g_ptr_array_unref);
 
   g_object_freeze_notify (G_OBJECT (self));
   contact_aggregate (self, n_before);
@@ -580,6 +611,7 @@ talk_contact_constructed (GObject *object)
 {
   TalkContact *self = TALK_CONTACT (object);
   g_autoptr(TalkXmppJid) jid = NULL;
+  g_autofree char *color = NULL;
 
   G_OBJECT_CLASS (talk_contact_parent_class)->constructed (object);
 
@@ -591,7 +623,8 @@ talk_contact_constructed (GObject *object)
   else if (self->jid == NULL)
     self->jid = g_strdup ("");
 
-  self->color = talk_avatar_color_for_text (self->jid);
+  color = talk_avatar_color_for_text (self->jid);
+  g_strlcpy (self->color, color, sizeof self->color);
   contact_update_display_name (self);
 }
 
@@ -601,12 +634,9 @@ talk_contact_finalize (GObject *object)
   TalkContact *self = TALK_CONTACT (object);
 
   g_free (self->jid);
-  g_free (self->name);
-  g_free (self->display_name);
-  g_free (self->initials);
-  g_free (self->color);
-  g_strfreev (self->groups);
-  g_ptr_array_unref (self->resources);
+  g_clear_pointer (&self->item, talk_xmpp_roster_item_unref);
+  g_free (self->localpart);
+  g_clear_pointer (&self->resources, g_ptr_array_unref);
   g_free (self->status);
 
   G_OBJECT_CLASS (talk_contact_parent_class)->finalize (object);
@@ -627,7 +657,7 @@ talk_contact_get_property (GObject    *object,
       break;
 
     case PROP_NAME:
-      g_value_set_string (value, self->name);
+      g_value_set_string (value, talk_contact_get_name (self));
       break;
 
     case PROP_DISPLAY_NAME:
@@ -635,15 +665,15 @@ talk_contact_get_property (GObject    *object,
       break;
 
     case PROP_GROUPS:
-      g_value_set_boxed (value, self->groups);
+      g_value_set_boxed (value, talk_contact_get_groups (self));
       break;
 
     case PROP_SUBSCRIPTION:
-      g_value_set_enum (value, self->subscription);
+      g_value_set_enum (value, talk_contact_get_subscription (self));
       break;
 
     case PROP_ASK:
-      g_value_set_boolean (value, self->ask);
+      g_value_set_boolean (value, talk_contact_get_ask (self));
       break;
 
     case PROP_SHOW:
@@ -655,7 +685,7 @@ talk_contact_get_property (GObject    *object,
       break;
 
     case PROP_N_RESOURCES:
-      g_value_set_uint (value, self->resources->len);
+      g_value_set_uint (value, contact_n_resources (self));
       break;
 
     case PROP_COLOR:
@@ -734,7 +764,5 @@ talk_contact_class_init (TalkContactClass *klass)
 static void
 talk_contact_init (TalkContact *self)
 {
-  self->groups = g_new0 (char *, 1);
-  self->resources = g_ptr_array_new_with_free_func (resource_free);
   self->show = TALK_XMPP_PRESENCE_SHOW_OFFLINE;
 }

@@ -164,4 +164,17 @@ void            _talk_xmpp_connector_start_sasl       (GTask                 *ta
 void            _talk_xmpp_connector_start_bind       (GTask                 *task,
                                                        TalkXmppStanza        *features);
 
+/* talk-xmpp-connector-trust.c: a GTlsDatabase that parses its anchors for
+ * each verification and keeps none of them in between. */
+
+#define TALK_XMPP_TYPE_TRUST_DATABASE (talk_xmpp_trust_database_get_type ())
+G_DECLARE_FINAL_TYPE (TalkXmppTrustDatabase, talk_xmpp_trust_database,
+                      TALK_XMPP, TRUST_DATABASE, GTlsDatabase)
+
+/* (transfer full): over the PEM file @anchors_file, or the system's trust
+ * when %NULL */
+GTlsDatabase   *_talk_xmpp_trust_database_new         (const char            *anchors_file);
+/* (transfer none): the system's trust, shared */
+GTlsDatabase   *_talk_xmpp_trust_database_get_system  (void);
+
 G_END_DECLS

@@ -295,7 +295,15 @@ _talk_xmpp_connector_start_tls (GTask *task)
     domain = g_strdup (talk_xmpp_jid_get_domainpart (self->jid));
   identity = g_network_address_new (domain, DEFAULT_PORT);
 
-  tls = g_tls_client_connection_new (G_IO_STREAM (self->connection), identity, &error);
+  /* As g_tls_client_connection_new(), but with our database from the
+   * start: the default one would be loaded, and kept, by the first
+   * connection (talk-xmpp-connector-trust.c). */
+  tls = g_initable_new (g_tls_backend_get_client_connection_type (g_tls_backend_get_default ()),
+                        NULL, &error,
+                        "base-io-stream", self->connection,
+                        "server-identity", identity,
+                        "database", _talk_xmpp_trust_database_get_system (),
+                        NULL);
   if (tls == NULL)
     {
       _talk_xmpp_connector_fail (task, TALK_XMPP_ERROR_TLS_FAILED,

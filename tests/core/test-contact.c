@@ -264,6 +264,48 @@ test_item (void)
   g_signal_handlers_disconnect_by_func (contact, count_notify_cb, counts);
 }
 
+/* The contact shares the item rather than copying it: an item replaced
+ * by an equal one, and both dropped by their owner, leave the name, the
+ * display name and the groups readable and unchanged. */
+static void
+test_item_shared (void)
+{
+  const char * const groups[] = { "Friends", NULL };
+  g_autoptr(TalkContact) contact = talk_contact_new ("carol@example.test");
+  TalkXmppRosterItem *first = make_item ("carol@example.test", "Carol Example", groups,
+                                         TALK_XMPP_SUBSCRIPTION_BOTH, FALSE);
+  TalkXmppRosterItem *second = make_item ("carol@example.test", "Carol Example", groups,
+                                          TALK_XMPP_SUBSCRIPTION_BOTH, FALSE);
+  g_autoptr(GHashTable) counts = watch_notify (contact);
+
+  g_assert_true (talk_contact_set_item (contact, first));
+  talk_xmpp_roster_item_unref (first);
+  g_assert_cmpstr (talk_contact_get_display_name (contact), ==, "Carol Example");
+  g_assert_cmpuint (notified (counts, "display-name"), ==, 1);
+  g_assert_cmpuint (notified (counts, "initials"), ==, 1);
+
+  /* Equal: nothing changed, nothing notified, the text now the second's. */
+  g_assert_false (talk_contact_set_item (contact, second));
+  talk_xmpp_roster_item_unref (second);
+  g_assert_cmpstr (talk_contact_get_name (contact), ==, "Carol Example");
+  g_assert_cmpstr (talk_contact_get_display_name (contact), ==, "Carol Example");
+  g_assert_cmpstr (talk_contact_get_initials (contact), ==, "CE");
+  g_assert_true (g_strv_equal (talk_contact_get_groups (contact), groups));
+  g_assert_cmpuint (notified (counts, "display-name"), ==, 1);
+  g_assert_cmpuint (notified (counts, "initials"), ==, 1);
+  g_assert_cmpuint (notified (counts, "name"), ==, 1);
+
+  /* Out of the roster: the localpart, made from the JID. */
+  g_assert_true (talk_contact_set_item (contact, NULL));
+  g_assert_null (talk_contact_get_name (contact));
+  g_assert_cmpstr (talk_contact_get_display_name (contact), ==, "carol");
+  g_assert_cmpstr (talk_contact_get_initials (contact), ==, "C");
+  g_assert_cmpstr (talk_contact_get_color (contact), !=, "");
+  g_assert_cmpuint (strlen (talk_contact_get_color (contact)), ==, 7);
+
+  g_signal_handlers_disconnect_by_func (contact, count_notify_cb, counts);
+}
+
 static void
 assert_resources (TalkContact        *contact,
                   const char * const *expected)
@@ -420,6 +462,7 @@ main (int   argc,
   g_test_add_func ("/talk/core/contact/color-contact", test_color_contact);
   g_test_add_func ("/talk/core/contact/color-range", test_color_range);
   g_test_add_func ("/talk/core/contact/item", test_item);
+  g_test_add_func ("/talk/core/contact/item-shared", test_item_shared);
   g_test_add_func ("/talk/core/contact/aggregation", test_aggregation);
   g_test_add_func ("/talk/core/contact/aggregation-order", test_aggregation_order);
   g_test_add_func ("/talk/core/contact/aggregation-ties", test_aggregation_ties);

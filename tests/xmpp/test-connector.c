@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "talk-xmpp-connector.h"
+#include "talk-xmpp-connector-private.h"
 #include "talk-xmpp-error.h"
 
 #define DOMAIN   "example.test"
@@ -1547,6 +1548,167 @@ test_srv_dot (void)
   g_assert_false (steps_contain (&run, "connecting"));
 }
 
+/* The trust database (talk-xmpp-connector-trust.c) */
+
+static void
+run_openssl (const char *command)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *err = NULL;
+  int status = 0;
+
+  g_spawn_command_line_sync (command, NULL, &err, &status, &error);
+  g_assert_no_error (error);
+  if (!g_spawn_check_wait_status (status, NULL))
+    g_error ("openssl failed: %s", err);
+}
+
+typedef struct
+{
+  char *dir;
+  char *ca_file;        /* a CA that signed leaf_file */
+  char *leaf_file;      /* for DOMAIN */
+} Chain;
+
+static void
+chain_init (Chain *chain)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *ca_key = NULL;
+  g_autofree char *leaf_key = NULL;
+  g_autofree char *csr = NULL;
+  g_autofree char *ext = NULL;
+  g_autofree char *command = NULL;
+
+  chain->dir = g_dir_make_tmp ("talk-test-trust-XXXXXX", &error);
+  g_assert_no_error (error);
+  chain->ca_file = g_build_filename (chain->dir, "ca.pem", NULL);
+  chain->leaf_file = g_build_filename (chain->dir, "leaf.pem", NULL);
+  ca_key = g_build_filename (chain->dir, "ca.key", NULL);
+  leaf_key = g_build_filename (chain->dir, "leaf.key", NULL);
+  csr = g_build_filename (chain->dir, "leaf.csr", NULL);
+  ext = g_build_filename (chain->dir, "leaf.ext", NULL);
+
+  command = g_strdup_printf ("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1"
+                             " -nodes -days 30 -subj /CN=Talk-Test-CA"
+                             " -addext basicConstraints=critical,CA:TRUE"
+                             " -addext keyUsage=critical,keyCertSign"
+                             " -keyout %s -out %s", ca_key, chain->ca_file);
+  run_openssl (command);
+  g_free (command);
+  command = g_strdup_printf ("openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1"
+                             " -nodes -subj /CN=" DOMAIN " -keyout %s -out %s", leaf_key, csr);
+  run_openssl (command);
+  g_file_set_contents (ext, "subjectAltName=DNS:" DOMAIN "\n", -1, &error);
+  g_assert_no_error (error);
+  g_free (command);
+  command = g_strdup_printf ("openssl x509 -req -in %s -CA %s -CAkey %s -CAcreateserial"
+                             " -days 30 -extfile %s -out %s",
+                             csr, chain->ca_file, ca_key, ext, chain->leaf_file);
+  run_openssl (command);
+}
+
+static void
+chain_clear (Chain *chain)
+{
+  g_autoptr(GDir) dir = g_dir_open (chain->dir, 0, NULL);
+  const char *name;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (chain->dir, name, NULL);
+
+      g_unlink (path);
+    }
+  g_rmdir (chain->dir);
+  g_free (chain->dir);
+  g_free (chain->ca_file);
+  g_free (chain->leaf_file);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Chain, chain_clear)
+
+static GTlsCertificateFlags
+verify_file (GTlsDatabase *database,
+             const char   *file,
+             const char   *domain)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GTlsCertificate) certificate = g_tls_certificate_new_from_file (file, &error);
+  g_autoptr(GSocketConnectable) identity = g_network_address_new (domain, 5222);
+  GTlsCertificateFlags flags;
+
+  g_assert_no_error (error);
+  flags = g_tls_database_verify_chain (database, certificate, G_TLS_DATABASE_PURPOSE_AUTHENTICATE_SERVER,
+                                       identity, NULL, G_TLS_DATABASE_VERIFY_NONE, NULL, &error);
+  g_assert_no_error (error);
+
+  return flags;
+}
+
+static void
+test_trust_valid_chain (void)
+{
+  g_auto(Chain) chain = { 0, };
+  g_autoptr(GTlsDatabase) database = NULL;
+
+  chain_init (&chain);
+  database = _talk_xmpp_trust_database_new (chain.ca_file);
+
+  g_assert_cmpint (verify_file (database, chain.leaf_file, DOMAIN), ==, 0);
+  /* Verifying again parses the anchors again: the same answer. */
+  g_assert_cmpint (verify_file (database, chain.leaf_file, DOMAIN), ==, 0);
+}
+
+static void
+test_trust_bad_identity (void)
+{
+  g_auto(Chain) chain = { 0, };
+  g_autoptr(GTlsDatabase) database = NULL;
+
+  chain_init (&chain);
+  database = _talk_xmpp_trust_database_new (chain.ca_file);
+
+  g_assert_cmpint (verify_file (database, chain.leaf_file, "other.test"), ==,
+                   G_TLS_CERTIFICATE_BAD_IDENTITY);
+  g_assert_cmpint (verify_file (database, chain.leaf_file, "sub." DOMAIN), ==,
+                   G_TLS_CERTIFICATE_BAD_IDENTITY);
+}
+
+static void
+test_trust_unknown_ca (void)
+{
+  g_auto(Chain) chain = { 0, };
+  g_autoptr(GTlsDatabase) database = NULL;
+
+  chain_init (&chain);
+  /* Anchors that did not sign the leaf: the server's self-signed one. */
+  database = _talk_xmpp_trust_database_new (cert_file);
+
+  g_assert_cmpint (verify_file (database, chain.leaf_file, DOMAIN), ==,
+                   G_TLS_CERTIFICATE_UNKNOWN_CA);
+}
+
+static void
+test_trust_system (void)
+{
+  GTlsDatabase *database = _talk_xmpp_trust_database_get_system ();
+  g_autoptr(GTlsDatabase) gio_database = g_tls_backend_get_default_database (g_tls_backend_get_default ());
+  g_auto(Chain) chain = { 0, };
+
+  chain_init (&chain);
+
+  g_assert_true (database == _talk_xmpp_trust_database_get_system ());
+  /* No system CA signed these; the same answers as GIO's own database. */
+  g_assert_cmpint (verify_file (database, cert_file, DOMAIN), ==, G_TLS_CERTIFICATE_UNKNOWN_CA);
+  g_assert_cmpint (verify_file (database, cert_file, DOMAIN), ==,
+                   verify_file (gio_database, cert_file, DOMAIN));
+  g_assert_cmpint (verify_file (database, chain.leaf_file, "other.test"), ==,
+                   G_TLS_CERTIFICATE_UNKNOWN_CA | G_TLS_CERTIFICATE_BAD_IDENTITY);
+  g_assert_cmpint (verify_file (database, chain.leaf_file, "other.test"), ==,
+                   verify_file (gio_database, chain.leaf_file, "other.test"));
+}
+
 /* Setup */
 
 static void
@@ -1637,6 +1799,10 @@ main (int   argc,
   g_test_add_func ("/talk/xmpp/connector/srv-all-refused", test_srv_all_refused);
   g_test_add_func ("/talk/xmpp/connector/srv-fallback", test_srv_fallback);
   g_test_add_func ("/talk/xmpp/connector/srv-dot", test_srv_dot);
+  g_test_add_func ("/talk/xmpp/connector/trust/valid-chain", test_trust_valid_chain);
+  g_test_add_func ("/talk/xmpp/connector/trust/bad-identity", test_trust_bad_identity);
+  g_test_add_func ("/talk/xmpp/connector/trust/unknown-ca", test_trust_unknown_ca);
+  g_test_add_func ("/talk/xmpp/connector/trust/system", test_trust_system);
 
   ret = g_test_run ();
 
