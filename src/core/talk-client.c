@@ -115,6 +115,13 @@ enum {
 
 static GParamSpec *properties[N_PROPS];
 
+enum {
+  PASSWORD_NOT_SAVED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
 static void client_connect (TalkClient *self);
 
 /* Helpers */
@@ -311,6 +318,8 @@ keyring_store_cb (GObject      *source,
     }
   client_set_password_saved (self, saved);
   client_complete_store_waiters (self);
+  if (!saved)
+    g_signal_emit (self, signals[PASSWORD_NOT_SAVED], 0);
 }
 
 static void
@@ -1483,6 +1492,10 @@ talk_client_class_init (TalkClientClass *klass)
     g_param_spec_object ("chats", NULL, NULL, TALK_TYPE_CHATS, ro);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  signals[PASSWORD_NOT_SAVED] =
+    g_signal_new ("password-not-saved", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 0);
 }
 
 static void

@@ -66,6 +66,11 @@ G_DECLARE_FINAL_TYPE (TalkClient, talk_client, TALK, CLIENT, GObject)
  * the UI says so), "chats" (TalkChats, nullable: the account's chats, a new
  * object when the account changes).
  *
+ * Signal "password-not-saved": a password the user asked to remember
+ * could not be stored in the keyring, whichever way it was given (the
+ * sign-in form, the banner, after trusting a certificate). The sign-in
+ * stands; the UI says the password will be asked for again.
+ *
  * Messages are kept in one history at the default path
  * (talk_history_dup_default_path()), opened with the first account.
  */

@@ -347,15 +347,16 @@ signed_in_cb (TalkWindow *self,
 {
   self->signing_in = FALSE;
   update_main_page (self);
+}
 
-  /* The sign-in stands without the keyring; say so, once, until dismissed. */
-  if (remember && !talk_client_get_password_saved (self->client))
-    {
-      AdwToast *toast = adw_toast_new (_("The password could not be saved in the system keyring; Talk will ask again next time"));
+/* The sign-in stands without the keyring; say so, until dismissed. */
+static void
+password_not_saved_cb (TalkWindow *self)
+{
+  AdwToast *toast = adw_toast_new (_("The password could not be saved in the system keyring; Talk will ask again next time"));
 
-      adw_toast_set_timeout (toast, 0);
-      adw_toast_overlay_add_toast (self->toast_overlay, toast);
-    }
+  adw_toast_set_timeout (toast, 0);
+  adw_toast_overlay_add_toast (self->toast_overlay, toast);
 }
 
 /* Search */
@@ -1038,6 +1039,8 @@ talk_window_constructed (GObject *object)
   talk_connection_banner_set_client (self->banner, self->client);
   g_object_bind_property (self->client, "roster", self->contact_list, "model",
                           G_BINDING_SYNC_CREATE);
+  g_signal_connect_object (self->client, "password-not-saved",
+                           G_CALLBACK (password_not_saved_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->client, "notify::status",
                            G_CALLBACK (client_status_cb), self, G_CONNECT_SWAPPED);
 

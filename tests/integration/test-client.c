@@ -675,10 +675,17 @@ password_saved (gpointer data)
 }
 
 static void
+count_cb (guint *count)
+{
+  (*count)++;
+}
+
+static void
 test_wrong_password (void)
 {
   g_autoptr(GError) error = NULL;
   TalkClient *client = NULL;
+  guint not_saved = 0;
   char *stored;
 
   reset_world (TRUE);
@@ -698,11 +705,13 @@ test_wrong_password (void)
   talk_client_set_presence (client, TALK_XMPP_PRESENCE_SHOW_AVAILABLE, NULL);
   g_assert_cmpint (talk_client_get_status (client), ==, TALK_CLIENT_STATUS_NEEDS_PASSWORD);
 
+  g_signal_connect_swapped (client, "password-not-saved", G_CALLBACK (count_cb), &not_saved);
   talk_client_provide_password (client, "alice-secret", TRUE);
   wait_status (client, TALK_CLIENT_STATUS_ONLINE, 30000);
   g_assert_null (talk_client_get_error (client));
   g_assert_true (talk_test_wait_for (password_saved, client, 30000));
   assert_keyring_has (ALICE, "alice-secret");
+  g_assert_cmpuint (not_saved, ==, 0);
 
   shutdown_and_free (client);
 }
@@ -798,6 +807,7 @@ test_keyring_unavailable (void)
       g_autoptr(GTestDBus) bus = g_test_dbus_new (G_TEST_DBUS_NONE);
       g_autoptr(GError) error = NULL;
       TalkClient *client = NULL;
+      guint not_saved = 0;
 
       /* A private bus where nobody provides org.freedesktop.secrets. */
       g_test_dbus_up (bus);
@@ -810,11 +820,14 @@ test_keyring_unavailable (void)
       g_assert_cmpstr (talk_client_get_error (client), ==,
                        "The system keyring is not available, so Talk cannot use a saved password");
 
-      /* The sign-in stands; only the password could not be kept. */
+      /* The sign-in stands; only the password could not be kept, and the
+       * UI is told so once. */
+      g_signal_connect_swapped (client, "password-not-saved", G_CALLBACK (count_cb), &not_saved);
       g_assert_true (sign_in (client, "alice-secret", TRUE, &error));
       g_assert_no_error (error);
       g_assert_cmpint (talk_client_get_status (client), ==, TALK_CLIENT_STATUS_ONLINE);
       g_assert_false (talk_client_get_password_saved (client));
+      g_assert_cmpuint (not_saved, ==, 1);
       shutdown_and_free (client);
 
       /* libsecret holds the connection; g_test_dbus_down() waits for it. */
