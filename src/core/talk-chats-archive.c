@@ -119,7 +119,11 @@ chats_apply_page_reports (TalkChats       *self,
             _talk_chats_apply_reports (self, info, TALK_CHATS_ORIGIN_ARCHIVE, peer, direction);
         }
       else if (talk_xmpp_message_info_get_displayed_id (info) != NULL)
-        g_hash_table_add (read, g_steal_pointer (&peer));
+        {
+          _talk_chats_record_own_displayed (self, peer,
+                                            talk_xmpp_message_info_get_displayed_id (info));
+          g_hash_table_add (read, g_steal_pointer (&peer));
+        }
     }
 
   g_hash_table_iter_init (&iter, read);

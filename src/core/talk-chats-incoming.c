@@ -168,7 +168,10 @@ _talk_chats_apply_reports (TalkChats            *self,
     {
       /* Another of the user's devices displayed the conversation. */
       if (displayed_id != NULL)
-        _talk_chats_mark_read (self, peer_jid);
+        {
+          _talk_chats_mark_read (self, peer_jid);
+          _talk_chats_record_own_displayed (self, peer_jid, displayed_id);
+        }
       return;
     }
 

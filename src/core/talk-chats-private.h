@@ -145,6 +145,9 @@ void           _talk_chats_update_state          (TalkChats        *self,
                                                   const char       *id,
                                                   TalkMessageState  state,
                                                   const char       *error_text);
+void           _talk_chats_record_own_displayed  (TalkChats  *self,
+                                                  const char *peer,
+                                                  const char *id);
 void           _talk_chats_mark_read             (TalkChats  *self,
                                                   const char *peer);
 void           _talk_chats_emit_message_received (TalkChats   *self,

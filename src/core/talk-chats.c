@@ -749,6 +749,20 @@ set_displayed_cb (GObject      *source,
     _talk_chats_log_failure ("Recording a displayed marker", error);
 }
 
+/* Another of the user's devices sent a displayed marker naming @id: the
+ * marker is not owed from here any more, after a restart neither. */
+void
+_talk_chats_record_own_displayed (TalkChats  *self,
+                                  const char *peer,
+                                  const char *id)
+{
+  if (self->history == NULL || id == NULL || *id == '\0')
+    return;
+
+  talk_history_set_displayed_by_id_async (self->history, self->account, peer, id, NULL,
+                                          set_displayed_cb, NULL);
+}
+
 static void
 get_markable_cb (GObject      *source,
                  GAsyncResult *result,

@@ -93,6 +93,12 @@ static const char SQL_SET_DISPLAYED[] =
   "UPDATE messages SET markable = 2"
   " WHERE conversation = ?1 AND markable = 1 AND direction = 0"
   "  AND (timestamp, id) <= (SELECT timestamp, id FROM messages WHERE id = ?2)";
+static const char SQL_SET_DISPLAYED_BY_ID[] =
+  "UPDATE messages SET markable = 2"
+  " WHERE conversation = ?1 AND markable = 1 AND direction = 0"
+  "  AND (timestamp, id) <= (SELECT timestamp, id FROM messages"
+  "   WHERE conversation = ?1 AND direction = 0 AND (message_id = ?2 OR stanza_id = ?2)"
+  "   ORDER BY timestamp DESC, id DESC LIMIT 1)";
 static const char SQL_SEARCH_FTS[] =
   "SELECT m.id, c.peer, m.timestamp, snippet (messages_fts, 0, '', '', '…', 16)"
   " FROM messages_fts JOIN messages m ON m.id = messages_fts.rowid"
@@ -828,11 +834,17 @@ _talk_history_run_set_displayed (TalkHistoryWorker  *w,
                                              &conversation, error) ||
       conversation == 0 ||
       !_talk_history_db_require_writable (w, error) ||
-      (stmt = _talk_history_db_prepare (w, SQL_SET_DISPLAYED, error)) == NULL)
+      (stmt = _talk_history_db_prepare (w, job->text != NULL ? SQL_SET_DISPLAYED_BY_ID
+                                                             : SQL_SET_DISPLAYED,
+                                        error)) == NULL)
     return;
 
+  /* By the row for a marker Talk sent, by the id for another device's. */
   sqlite3_bind_int64 (stmt, 1, conversation);
-  sqlite3_bind_int64 (stmt, 2, job->before_id);
+  if (job->text != NULL)
+    sqlite3_bind_text (stmt, 2, job->text, -1, SQLITE_TRANSIENT);
+  else
+    sqlite3_bind_int64 (stmt, 2, job->before_id);
   if (_talk_history_db_step_done (w, stmt, error))
     job->count = (guint) sqlite3_changes (w->db);
 }

@@ -915,6 +915,32 @@ talk_history_set_displayed_async (TalkHistory         *self,
   history_queue (self, job);
 }
 
+void
+talk_history_set_displayed_by_id_async (TalkHistory         *self,
+                                        const char          *account,
+                                        const char          *peer,
+                                        const char          *id,
+                                        GCancellable        *cancellable,
+                                        GAsyncReadyCallback  callback,
+                                        gpointer             user_data)
+{
+  TalkHistoryJob *job;
+
+  g_return_if_fail (TALK_IS_HISTORY (self));
+  g_return_if_fail (account != NULL);
+  g_return_if_fail (peer != NULL);
+  g_return_if_fail (id != NULL);
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  /* One finish for both: the same job, looked up by id. */
+  job = job_new (self, _talk_history_run_set_displayed, NULL, cancellable, callback,
+                 user_data, talk_history_set_displayed_async);
+  job->account = g_strdup (account);
+  job->peer = g_strdup (peer);
+  job->text = g_strdup (id);
+  history_queue (self, job);
+}
+
 gboolean
 talk_history_set_displayed_finish (TalkHistory   *self,
                                    GAsyncResult  *result,

@@ -404,6 +404,25 @@ void         talk_history_set_displayed_async  (TalkHistory         *self,
                                                 GAsyncReadyCallback  callback,
                                                 gpointer             user_data);
 /**
+ * talk_history_set_displayed_by_id_async:
+ * @peer: the conversation's bare JID
+ * @id: the id a displayed marker named: the message's id attribute or
+ *   its stanza-id
+ *
+ * As talk_history_set_displayed_async(), for a marker that another of the
+ * user's devices sent (a carbon or the archive tells of it): it covers the
+ * incoming message with that id and every markable one before it, so the
+ * marker is not owed here any more. An id naming no incoming message
+ * covers nothing. Finish with talk_history_set_displayed_finish().
+ */
+void         talk_history_set_displayed_by_id_async (TalkHistory         *self,
+                                                     const char          *account,
+                                                     const char          *peer,
+                                                     const char          *id,
+                                                     GCancellable        *cancellable,
+                                                     GAsyncReadyCallback  callback,
+                                                     gpointer             user_data);
+/**
  * talk_history_set_displayed_finish:
  * @n_changed: (out) (optional): how many messages it covered that no
  *   marker covered before

@@ -352,6 +352,23 @@ set_displayed (Fixture    *f,
   return n_changed;
 }
 
+static guint
+set_displayed_by_id (Fixture    *f,
+                     const char *peer,
+                     const char *id)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  guint n_changed = G_MAXUINT;
+
+  talk_history_set_displayed_by_id_async (f->history, ACCOUNT, peer, id, NULL,
+                                          talk_test_store_result_cb, &result);
+  WAIT_UNTIL (result != NULL);
+  g_assert_true (talk_history_set_displayed_finish (f->history, result, &n_changed, &error));
+  g_assert_no_error (error);
+  return n_changed;
+}
+
 /* An incoming message that asked for chat markers (XEP-0333). */
 static TalkMessage *
 incoming_markable (const char *body,
@@ -1572,6 +1589,19 @@ test_markable (Fixture       *f,
   owed = get_markable (f, ALICE);
   g_assert_cmpstr (talk_message_get_message_id (owed), ==, "m-5");
   g_assert_null (get_markable (f, BOB));
+  g_clear_object (&owed);
+
+  /* Another of the user's devices sent the marker: named by the message's
+   * id, or by its stanza-id; an id of nothing here covers nothing. */
+  g_assert_cmpuint (set_displayed_by_id (f, ALICE, "m-unknown"), ==, 0);
+  g_assert_cmpuint (set_displayed_by_id (f, BOB, "m-5"), ==, 0);
+  g_assert_cmpuint (set_displayed_by_id (f, ALICE, "m-5"), ==, 1);
+  g_assert_null (get_markable (f, ALICE));
+  store_new_owned (f, incoming_markable ("five", T0 + 5, "s-6", "m-6"));
+  store_new_owned (f, incoming_markable ("six", T0 + 6, "s-7", "m-7"));
+  g_assert_cmpuint (set_displayed_by_id (f, ALICE, "s-6"), ==, 1);
+  owed = get_markable (f, ALICE);
+  g_assert_cmpstr (talk_message_get_message_id (owed), ==, "m-7");
 }
 
 /* A history of schema version 1 (before markers were kept) migrates

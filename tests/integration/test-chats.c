@@ -270,6 +270,19 @@ plain_find_report (Plain      *plain,
 }
 
 static guint
+plain_count_displayed (Plain      *plain,
+                       const char *displayed_id)
+{
+  guint n = 0;
+
+  for (guint i = 0; i < plain->received->len; i++)
+    if (g_strcmp0 (talk_xmpp_message_info_get_displayed_id (g_ptr_array_index (plain->received, i)),
+                   displayed_id) == 0)
+      n++;
+  return n;
+}
+
+static guint
 plain_count_origin_id (Plain      *plain,
                        const char *origin_id)
 {
@@ -846,6 +859,8 @@ test_carbon_sent (void)
   g_autoptr(Plain) bob = plain_new (prosody, "bob", "phone", ALICE);
   g_autoptr(Plain) phone = plain_new (prosody, "alice", "phone", BOB);
   g_autoptr(TalkConversation) conversation = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *got_it = NULL;
   g_autofree char *id = NULL;
   TalkMessage *message;
   Received *received;
@@ -873,11 +888,26 @@ test_carbon_sent (void)
 
   /* bob's answer to alice's bare JID reaches both devices; the client
    * shows it once and notifies */
-  g_free (plain_send (bob, ALICE, "Got it"));
+  got_it = plain_send (bob, ALICE, "Got it");
   TALK_TEST_WAIT_UNTIL (alice_find_received (alice, "Got it") != NULL, WAIT_MS);
   g_assert_true (alice_find_received (alice, "Got it")->notify);
   plain_sync (bob);
   g_assert_cmpuint (conversation_count (conversation, "Got it"), ==, 1);
+
+  /* alice reads it on her phone: the phone's displayed marker comes here
+   * as a carbon, so this client owes bob no marker of its own for it
+   * (XEP-0333 §4), now or after a restart. What it sends later goes out
+   * after any marker it would have sent, the history's jobs being run in
+   * order. */
+  g_assert_true (talk_xmpp_message_send_displayed (phone->message, BOB, got_it,
+                                                   TALK_XMPP_MESSAGE_TYPE_CHAT, &error));
+  g_assert_no_error (error);
+  TALK_TEST_WAIT_UNTIL (plain_count_displayed (bob, got_it) == 1, WAIT_MS);
+  TALK_TEST_WAIT_UNTIL (alice->bob_unread == 0, WAIT_MS);
+  talk_chats_mark_displayed (alice->chats, BOB);
+  talk_chats_send_message (alice->chats, BOB, "Seen on my phone");
+  TALK_TEST_WAIT_UNTIL (plain_find (bob, "Seen on my phone") != NULL, WAIT_MS);
+  g_assert_cmpuint (plain_count_displayed (bob, got_it), ==, 1);
 
   g_clear_object (&conversation);
   alice_stop (alice);
