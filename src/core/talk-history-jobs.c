@@ -100,7 +100,7 @@ static const char SQL_SET_DISPLAYED_BY_ID[] =
   "   WHERE conversation = ?1 AND direction = 0 AND (message_id = ?2 OR stanza_id = ?2)"
   "   ORDER BY timestamp DESC, id DESC LIMIT 1)";
 static const char SQL_SEARCH_FTS[] =
-  "SELECT m.id, c.peer, m.timestamp, snippet (messages_fts, 0, '', '', '…', 16)"
+  "SELECT m.id, c.peer, m.timestamp, snippet (messages_fts, 0, '', '', '…', 16), m.direction"
   " FROM messages_fts JOIN messages m ON m.id = messages_fts.rowid"
   " JOIN conversations c ON c.id = m.conversation"
   " WHERE messages_fts MATCH ?1 AND c.account = ?2 AND (?3 IS NULL OR c.peer = ?3)"
@@ -1009,6 +1009,8 @@ worker_collect_hits (TalkHistoryWorker  *w,
       hit->message_id = sqlite3_column_int64 (stmt, 0);
       hit->peer = _talk_history_column_dup_text (stmt, 1);
       hit->timestamp_us = sqlite3_column_int64 (stmt, 2);
+      hit->direction = sqlite3_column_int (stmt, 4) != 0 ? TALK_MESSAGE_DIRECTION_OUT
+                                                         : TALK_MESSAGE_DIRECTION_IN;
       /* FTS5 gives the snippet; LIKE gives the body to cut it from. */
       hit->snippet = first_word != NULL ? snippet_new (text != NULL ? text : "", first_word)
                                         : g_strdup (text != NULL ? text : "");
@@ -1063,7 +1065,7 @@ run_search_like (TalkHistoryWorker  *w,
   int rc;
 
   g_string_append (sql,
-                   "SELECT m.id, c.peer, m.timestamp, m.body" FROM_MESSAGES
+                   "SELECT m.id, c.peer, m.timestamp, m.body, m.direction" FROM_MESSAGES
                    " WHERE c.account = ?1 AND (?2 IS NULL OR c.peer = ?2)"
                    " AND m.replaces IS NULL");
   for (guint i = 0; i < n_words; i++)

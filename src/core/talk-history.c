@@ -159,6 +159,7 @@ talk_history_hit_copy (const TalkHistoryHit *hit)
   copy->peer = g_strdup (hit->peer);
   copy->timestamp_us = hit->timestamp_us;
   copy->snippet = g_strdup (hit->snippet);
+  copy->direction = hit->direction;
   return copy;
 }
 

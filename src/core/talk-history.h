@@ -35,6 +35,7 @@ GType talk_history_outcome_get_type (void) G_GNUC_CONST;
  * @peer: the bare JID of its conversation
  * @timestamp_us: when it was written, µs since the Unix epoch
  * @snippet: plain text (not markup) around the words found, "…" where cut
+ * @direction: who wrote it: the contact (IN) or the user (OUT)
  *
  * One search result.
  */
@@ -44,6 +45,7 @@ typedef struct
   char *peer;
   gint64 timestamp_us;
   char *snippet;
+  TalkMessageDirection direction;
 } TalkHistoryHit;
 
 #define TALK_TYPE_HISTORY_HIT (talk_history_hit_get_type ())

@@ -1291,6 +1291,18 @@ check_search (Fixture  *f,
   g_clear_pointer (&hits, g_ptr_array_unref);
   hits = search (f, ALICE, "lunch");
   g_assert_cmpuint (hits->len, ==, 1);
+  g_clear_pointer (&hits, g_ptr_array_unref);
+
+  /* A hit says who wrote it. */
+  store_new_owned (f, incoming ("a walrus on the beach", T0 + 55, NULL, NULL, NULL));
+  store_new_owned (f, make_message (ALICE, TALK_MESSAGE_DIRECTION_OUT, ME, "what a walrus",
+                                    T0 + 60, NULL, NULL, NULL));
+  hits = search (f, ALICE, "walrus");
+  g_assert_cmpuint (hits->len, ==, 2);
+  g_assert_cmpint (((TalkHistoryHit *) g_ptr_array_index (hits, 0))->direction, ==,
+                   TALK_MESSAGE_DIRECTION_OUT);
+  g_assert_cmpint (((TalkHistoryHit *) g_ptr_array_index (hits, 1))->direction, ==,
+                   TALK_MESSAGE_DIRECTION_IN);
 }
 
 static void
