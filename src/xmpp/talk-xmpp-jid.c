@@ -7,7 +7,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "talk-xmpp-error.h"
-#include "talk-xmpp-jid.h"
+#include "talk-xmpp-jid-private.h"
 
 /* RFC 7622 §3.1: each part is at most 1023 octets once normalised. Input
  * longer than this many bytes per part is refused before any Unicode work,
@@ -15,14 +15,16 @@
 #define MAX_PART_BYTES 1023
 #define MAX_RAW_PART_BYTES (4 * MAX_PART_BYTES)
 
+/* One allocation per JID: the strings follow the struct, in @data. */
 struct _TalkXmppJid
 {
   gatomicrefcount  ref_count;
-  char            *localpart;     /* nullable */
-  char            *domainpart;
-  char            *resourcepart;  /* nullable */
-  char            *full;
-  char            *bare;          /* == full when there is no resource */
+  const char      *localpart;     /* nullable */
+  const char      *domainpart;
+  const char      *resourcepart;  /* nullable */
+  const char      *full;
+  const char      *bare;          /* == full when there is no resource */
+  char             data[];
 };
 
 G_DEFINE_BOXED_TYPE (TalkXmppJid, talk_xmpp_jid, talk_xmpp_jid_ref, talk_xmpp_jid_unref)
@@ -318,30 +320,288 @@ normalize_resourcepart (const char  *raw,
   return g_steal_pointer (&nfc);
 }
 
-/* Takes the already normalised parts. */
-static TalkXmppJid *
-jid_new_take (char *localpart,
-              char *domainpart,
-              char *resourcepart)
+/* Copies @src into @dest, lowercased when @fold (ASCII only), and returns
+ * where the next string goes. */
+static char *
+copy_part (char       *dest,
+           const char *src,
+           gsize       len,
+           gboolean    fold)
 {
-  TalkXmppJid *self = g_new0 (TalkXmppJid, 1);
-
-  g_atomic_ref_count_init (&self->ref_count);
-  self->localpart = localpart;
-  self->domainpart = domainpart;
-  self->resourcepart = resourcepart;
-
-  if (localpart != NULL)
-    self->bare = g_strconcat (localpart, "@", domainpart, NULL);
+  if (fold)
+    {
+      for (gsize i = 0; i < len; i++)
+        dest[i] = g_ascii_tolower (src[i]);
+    }
   else
-    self->bare = g_strdup (domainpart);
+    {
+      memcpy (dest, src, len);
+    }
+  dest[len] = '\0';
+  return dest + len + 1;
+}
+
+/* Builds a JID from parts already in normalised form, or from ASCII parts
+ * that only need lowercasing (@fold, localpart and domain only). */
+static TalkXmppJid *
+jid_build (const char *localpart,
+           gsize       local_len,
+           const char *domainpart,
+           gsize       domain_len,
+           const char *resourcepart,
+           gsize       resource_len,
+           gboolean    fold)
+{
+  gsize bare_len = (localpart != NULL ? local_len + 1 : 0) + domain_len;
+  gsize full_len = bare_len + (resourcepart != NULL ? resource_len + 1 : 0);
+  gsize size = full_len + 1 + local_len + 1 + domain_len + 1 + resource_len + 1;
+  TalkXmppJid *self;
+  char *p;
 
   if (resourcepart != NULL)
-    self->full = g_strconcat (self->bare, "/", resourcepart, NULL);
-  else
-    self->full = self->bare;
+    size += bare_len + 1;
 
+  self = g_malloc (sizeof (TalkXmppJid) + size);
+  g_atomic_ref_count_init (&self->ref_count);
+
+  p = self->data;
+  self->localpart = NULL;
+  if (localpart != NULL)
+    {
+      self->localpart = p;
+      p = copy_part (p, localpart, local_len, fold);
+    }
+  self->domainpart = p;
+  p = copy_part (p, domainpart, domain_len, fold);
+  self->resourcepart = NULL;
+  if (resourcepart != NULL)
+    {
+      self->resourcepart = p;
+      p = copy_part (p, resourcepart, resource_len, FALSE);
+    }
+
+  /* The forms are made from the parts just copied, already folded. */
+  self->bare = p;
+  if (localpart != NULL)
+    {
+      memcpy (p, self->localpart, local_len);
+      p += local_len;
+      *p++ = '@';
+    }
+  memcpy (p, self->domainpart, domain_len);
+  p += domain_len;
+  *p++ = '\0';
+
+  if (resourcepart != NULL)
+    {
+      self->full = p;
+      memcpy (p, self->bare, bare_len);
+      p += bare_len;
+      *p++ = '/';
+      memcpy (p, self->resourcepart, resource_len);
+      p += resource_len;
+      *p++ = '\0';
+    }
+  else
+    {
+      self->full = self->bare;
+    }
+
+  g_assert (p <= self->data + size);
   return self;
+}
+
+static TalkXmppJid *
+jid_build_normalized (const char *localpart,
+                      const char *domainpart,
+                      const char *resourcepart)
+{
+  return jid_build (localpart, localpart != NULL ? strlen (localpart) : 0,
+                    domainpart, strlen (domainpart),
+                    resourcepart, resourcepart != NULL ? strlen (resourcepart) : 0,
+                    FALSE);
+}
+
+/* The ASCII shortcut.
+ *
+ * For input made only of the printable ASCII characters below, the full
+ * preparation above reduces to lowercasing the localpart and the domain
+ * and removing one trailing dot: width mapping, NFC and IDNA nameprep
+ * change no such character other than by lowercasing it, and case folding
+ * of ASCII is lowercasing. Everything else falls back to the full path,
+ * which then decides, with the same errors as ever:
+ *
+ * - any byte outside 0x20–0x7e, so every non-ASCII character;
+ * - in the localpart: space and "&'/:<>@ (RFC 7622 §3.3.1);
+ * - in the domain: anything but letters, digits, '-', '_' and '.', an
+ *   empty label, a label starting with the IDNA prefix "xn--" (which
+ *   GLib would decode), a name of digits and dots only (an IPv4 address,
+ *   written canonically by the full path) and brackets (IPv6);
+ * - in the resource: controls (0x7f and below 0x20, never in this range);
+ * - empty parts, and parts longer than 1023 bytes (255 for the domain,
+ *   below every limit GLib's IDNA functions apply).
+ *
+ * tests/xmpp/test-jid.c checks that both paths agree.
+ */
+#define MAX_SHORTCUT_DOMAIN_BYTES 255
+
+typedef struct
+{
+  const char *local;     /* nullable */
+  gsize       local_len;
+  const char *domain;
+  gsize       domain_len; /* without the trailing dot */
+  const char *resource;  /* nullable */
+  gsize       resource_len;
+  gboolean    normalized; /* nothing to lowercase, no trailing dot */
+} JidSpans;
+
+static gboolean
+ascii_localpart_ok (const char *p,
+                    gsize       len,
+                    gboolean   *normalized)
+{
+  if (len == 0 || len > MAX_PART_BYTES)
+    return FALSE;
+
+  for (gsize i = 0; i < len; i++)
+    {
+      char c = p[i];
+
+      if (c <= 0x20 || c >= 0x7f)
+        return FALSE;
+      switch (c)
+        {
+        case '"': case '&': case '\'': case '/': case ':': case '<': case '>': case '@':
+          return FALSE;
+        default:
+          break;
+        }
+      if (c >= 'A' && c <= 'Z')
+        *normalized = FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+ascii_domainpart_ok (const char *p,
+                     gsize      *len,
+                     gboolean   *normalized)
+{
+  gboolean label_start = TRUE;
+  gboolean numeric = TRUE;
+
+  if (*len > 0 && p[*len - 1] == '.')
+    {
+      (*len)--;
+      *normalized = FALSE;
+    }
+  if (*len == 0 || *len > MAX_SHORTCUT_DOMAIN_BYTES)
+    return FALSE;
+
+  for (gsize i = 0; i < *len; i++)
+    {
+      char c = p[i];
+
+      if (c == '.')
+        {
+          if (label_start)
+            return FALSE;
+          label_start = TRUE;
+          continue;
+        }
+      if (label_start && *len - i >= 4 && g_ascii_strncasecmp (p + i, "xn--", 4) == 0)
+        return FALSE;
+      label_start = FALSE;
+
+      if (c >= 'A' && c <= 'Z')
+        *normalized = FALSE;
+      else if (!(c >= 'a' && c <= 'z') && !(c >= '0' && c <= '9') && c != '-' && c != '_')
+        return FALSE;
+      if (!(c >= '0' && c <= '9'))
+        numeric = FALSE;
+    }
+
+  return !label_start && !numeric;
+}
+
+static gboolean
+ascii_resourcepart_ok (const char *p,
+                       gsize       len)
+{
+  if (len == 0 || len > MAX_PART_BYTES)
+    return FALSE;
+
+  for (gsize i = 0; i < len; i++)
+    if (p[i] < 0x20 || p[i] >= 0x7f)
+      return FALSE;
+  return TRUE;
+}
+
+/* Splits @str like talk_xmpp_jid_new() and checks it for the shortcut. */
+static gboolean
+split_ascii (const char *str,
+             gsize       len,
+             JidSpans   *spans)
+{
+  const char *slash = memchr (str, '/', len);
+  const char *at = NULL;
+  const char *end = str + len;
+
+  if (slash == NULL)
+    slash = end;
+  for (const char *p = slash; p > str; p--)
+    if (p[-1] == '@')
+      {
+        at = p - 1;
+        break;
+      }
+
+  spans->normalized = TRUE;
+  spans->local = at != NULL ? str : NULL;
+  spans->local_len = at != NULL ? (gsize) (at - str) : 0;
+  spans->domain = at != NULL ? at + 1 : str;
+  spans->domain_len = slash - spans->domain;
+  spans->resource = slash < end ? slash + 1 : NULL;
+  spans->resource_len = slash < end ? (gsize) (end - slash - 1) : 0;
+
+  if (spans->local != NULL &&
+      !ascii_localpart_ok (spans->local, spans->local_len, &spans->normalized))
+    return FALSE;
+  if (!ascii_domainpart_ok (spans->domain, &spans->domain_len, &spans->normalized))
+    return FALSE;
+  if (spans->resource != NULL &&
+      !ascii_resourcepart_ok (spans->resource, spans->resource_len))
+    return FALSE;
+
+  return TRUE;
+}
+
+static TalkXmppJid *
+jid_build_spans (const JidSpans *spans)
+{
+  return jid_build (spans->local, spans->local_len,
+                    spans->domain, spans->domain_len,
+                    spans->resource, spans->resource_len,
+                    !spans->normalized);
+}
+
+/* Equal after normalisation: parts compared as the full path would
+ * leave them. */
+static gboolean
+spans_equal (const JidSpans *a,
+             const JidSpans *b)
+{
+  if ((a->local == NULL) != (b->local == NULL) ||
+      (a->resource == NULL) != (b->resource == NULL) ||
+      a->local_len != b->local_len ||
+      a->domain_len != b->domain_len ||
+      a->resource_len != b->resource_len)
+    return FALSE;
+
+  return (a->local == NULL || g_ascii_strncasecmp (a->local, b->local, a->local_len) == 0) &&
+         g_ascii_strncasecmp (a->domain, b->domain, a->domain_len) == 0 &&
+         (a->resource == NULL || memcmp (a->resource, b->resource, a->resource_len) == 0);
 }
 
 static TalkXmppJid *
@@ -366,25 +626,13 @@ jid_new_from_raw (const char  *local,
       (resourcepart = normalize_resourcepart (resource, resource_len, error)) == NULL)
     return NULL;
 
-  return jid_new_take (g_steal_pointer (&localpart),
-                       g_steal_pointer (&domainpart),
-                       g_steal_pointer (&resourcepart));
+  return jid_build_normalized (localpart, domainpart, resourcepart);
 }
 
-/**
- * talk_xmpp_jid_new:
- * @str: a JID such as "juliet@example.com/balcony"
- * @error: return location for a %TALK_XMPP_ERROR_INVALID_JID error
- *
- * Splits @str at the first '/' (the resource may contain '/' and '@') and
- * the part before it at the last '@' (RFC 7622 §3.1), then normalises each
- * part.
- *
- * Returns: (transfer full) (nullable): the JID, or %NULL when invalid
- */
+/* The full RFC 7622 preparation, without the ASCII shortcut. */
 TalkXmppJid *
-talk_xmpp_jid_new (const char  *str,
-                   GError     **error)
+_talk_xmpp_jid_new_full (const char  *str,
+                         GError     **error)
 {
   const char *slash;
   const char *at;
@@ -426,6 +674,41 @@ talk_xmpp_jid_new (const char  *str,
                            error);
 }
 
+gboolean
+_talk_xmpp_jid_takes_ascii_shortcut (const char *str)
+{
+  JidSpans spans;
+
+  return str != NULL && split_ascii (str, strlen (str), &spans);
+}
+
+/**
+ * talk_xmpp_jid_new:
+ * @str: a JID such as "juliet@example.com/balcony"
+ * @error: return location for a %TALK_XMPP_ERROR_INVALID_JID error
+ *
+ * Splits @str at the first '/' (the resource may contain '/' and '@') and
+ * the part before it at the last '@' (RFC 7622 §3.1), then normalises each
+ * part.
+ *
+ * Returns: (transfer full) (nullable): the JID, or %NULL when invalid
+ */
+TalkXmppJid *
+talk_xmpp_jid_new (const char  *str,
+                   GError     **error)
+{
+  JidSpans spans;
+
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  /* Every incoming stanza's addresses come through here: most are plain
+   * ASCII and need no Unicode work at all. */
+  if (str != NULL && split_ascii (str, strlen (str), &spans))
+    return jid_build_spans (&spans);
+
+  return _talk_xmpp_jid_new_full (str, error);
+}
+
 static gboolean
 check_utf8_part (const char  *part,
                  GError     **error)
@@ -450,6 +733,8 @@ talk_xmpp_jid_new_from_parts (const char  *localpart,
                               const char  *resourcepart,
                               GError     **error)
 {
+  JidSpans spans;
+
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   if (domainpart == NULL)
@@ -461,6 +746,20 @@ talk_xmpp_jid_new_from_parts (const char  *localpart,
       !check_utf8_part (domainpart, error) ||
       !check_utf8_part (resourcepart, error))
     return NULL;
+
+  spans.local = localpart;
+  spans.local_len = localpart != NULL ? strlen (localpart) : 0;
+  spans.domain = domainpart;
+  spans.domain_len = strlen (domainpart);
+  spans.resource = resourcepart;
+  spans.resource_len = resourcepart != NULL ? strlen (resourcepart) : 0;
+  spans.normalized = TRUE;
+  if ((localpart == NULL ||
+       ascii_localpart_ok (localpart, spans.local_len, &spans.normalized)) &&
+      ascii_domainpart_ok (domainpart, &spans.domain_len, &spans.normalized) &&
+      (resourcepart == NULL ||
+       ascii_resourcepart_ok (resourcepart, spans.resource_len)))
+    return jid_build_spans (&spans);
 
   return jid_new_from_raw (localpart, localpart != NULL ? strlen (localpart) : 0,
                            domainpart, strlen (domainpart),
@@ -490,12 +789,6 @@ talk_xmpp_jid_unref (TalkXmppJid *self)
   if (!g_atomic_ref_count_dec (&self->ref_count))
     return;
 
-  if (self->full != self->bare)
-    g_free (self->full);
-  g_free (self->bare);
-  g_free (self->localpart);
-  g_free (self->domainpart);
-  g_free (self->resourcepart);
   g_free (self);
 }
 
@@ -585,7 +878,7 @@ talk_xmpp_jid_dup_bare (TalkXmppJid *self)
   if (self->resourcepart == NULL)
     return talk_xmpp_jid_ref (self);
 
-  return jid_new_take (g_strdup (self->localpart), g_strdup (self->domainpart), NULL);
+  return jid_build_normalized (self->localpart, self->domainpart, NULL);
 }
 
 /**
@@ -601,7 +894,7 @@ talk_xmpp_jid_dup_with_resource (TalkXmppJid  *self,
                                  const char   *resourcepart,
                                  GError      **error)
 {
-  char *resource = NULL;
+  g_autofree char *resource = NULL;
 
   g_return_val_if_fail (self != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
@@ -615,7 +908,7 @@ talk_xmpp_jid_dup_with_resource (TalkXmppJid  *self,
   if (resource == NULL)
     return NULL;
 
-  return jid_new_take (g_strdup (self->localpart), g_strdup (self->domainpart), resource);
+  return jid_build_normalized (self->localpart, self->domainpart, resource);
 }
 
 gboolean
@@ -653,9 +946,14 @@ talk_xmpp_jid_string_equal (const char *a,
 {
   g_autoptr(TalkXmppJid) ja = NULL;
   g_autoptr(TalkXmppJid) jb = NULL;
+  JidSpans sa;
+  JidSpans sb;
 
   if (a == NULL || b == NULL)
     return FALSE;
+
+  if (split_ascii (a, strlen (a), &sa) && split_ascii (b, strlen (b), &sb))
+    return spans_equal (&sa, &sb);
 
   ja = talk_xmpp_jid_new (a, NULL);
   if (ja == NULL)
@@ -671,7 +969,16 @@ char *
 talk_xmpp_jid_normalize (const char  *str,
                          GError     **error)
 {
-  g_autoptr(TalkXmppJid) jid = talk_xmpp_jid_new (str, error);
+  g_autoptr(TalkXmppJid) jid = NULL;
+  JidSpans spans;
+
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  /* Most addresses on the wire are already in normalised form. */
+  if (str != NULL && split_ascii (str, strlen (str), &spans) && spans.normalized)
+    return g_strdup (str);
+
+  jid = talk_xmpp_jid_new (str, error);
 
   return jid != NULL ? g_strdup (jid->full) : NULL;
 }

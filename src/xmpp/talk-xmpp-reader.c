@@ -7,6 +7,7 @@
 #include <libxml/parser.h>
 
 #include "talk-xmpp-reader.h"
+#include "talk-xmpp-stanza-private.h"
 
 /*
  * A libxml2 SAX2 push parser for one XMPP stream (RFC 6120 §4).
@@ -25,6 +26,18 @@
  * waiting for its end cannot hold much data back. */
 #define MAX_XML_DECL_BYTES 256
 
+/* Namespaces interned for the stanzas, by libxml2's own pointer to the
+ * name: libxml2 keeps each namespace name once in its dictionary for the
+ * life of the parser, so a pointer comparison finds it without taking
+ * GLib's global lock for interning. */
+#define NS_CACHE_SIZE 8
+
+typedef struct
+{
+  const xmlChar *uri;
+  char          *ns;   /* GRefString */
+} NsCacheEntry;
+
 #if LIBXML_VERSION >= 21200
 typedef const xmlError *ReaderXmlError;
 #else
@@ -42,7 +55,9 @@ struct _TalkXmppReader
   GObject parent_instance;
 
   xmlParserCtxtPtr ctxt;
-  GQueue events;
+  /* Of ReaderEvent, a FIFO from events_head on: no allocation per event. */
+  GArray *events;
+  guint events_head;
   GError *error;
 
   gsize max_stanza_bytes;
@@ -66,17 +81,20 @@ struct _TalkXmppReader
   GString *ns_scratch;
 
   char *stream_ns;
+
+  NsCacheEntry ns_cache[NS_CACHE_SIZE];
+  guint ns_cache_next;
+  char *no_ns;  /* "" interned, for elements in no namespace */
 };
 
 G_DEFINE_FINAL_TYPE (TalkXmppReader, talk_xmpp_reader, G_TYPE_OBJECT)
 
 static void
-reader_event_free (gpointer data)
+reader_event_clear (gpointer data)
 {
   ReaderEvent *event = data;
 
   g_clear_pointer (&event->element, talk_xmpp_stanza_unref);
-  g_free (event);
 }
 
 static void
@@ -84,11 +102,26 @@ push_event (TalkXmppReader      *self,
             TalkXmppReaderEvent  type,
             TalkXmppStanza      *element)
 {
-  ReaderEvent *event = g_new (ReaderEvent, 1);
+  ReaderEvent event = { type, element };
 
-  event->type = type;
-  event->element = element;
-  g_queue_push_tail (&self->events, event);
+  g_array_append_val (self->events, event);
+}
+
+static ReaderEvent *
+peek_event (TalkXmppReader *self)
+{
+  if (self->events_head >= self->events->len)
+    return NULL;
+  return &g_array_index (self->events, ReaderEvent, self->events_head);
+}
+
+static void
+clear_events (TalkXmppReader *self)
+{
+  /* The array's clear function drops what was not popped; popped events
+   * hold nothing any more. */
+  g_array_set_size (self->events, 0);
+  self->events_head = 0;
 }
 
 static void
@@ -218,6 +251,82 @@ decode_namespace (TalkXmppReader *self,
   return self->ns_scratch->str;
 }
 
+static void
+clear_ns_cache (TalkXmppReader *self)
+{
+  for (guint i = 0; i < NS_CACHE_SIZE; i++)
+    {
+      g_clear_pointer (&self->ns_cache[i].ns, g_ref_string_release);
+      self->ns_cache[i].uri = NULL;
+    }
+  self->ns_cache_next = 0;
+}
+
+/* Returns: (transfer none): the element namespace for @uri, interned;
+ * "" for none, so that the element never inherits its parent's. */
+static char *
+lookup_ns (TalkXmppReader *self,
+           const xmlChar  *uri)
+{
+  const char *decoded;
+  NsCacheEntry *entry;
+
+  if (uri == NULL)
+    return self->no_ns;
+
+  for (guint i = 0; i < NS_CACHE_SIZE; i++)
+    if (self->ns_cache[i].uri == uri)
+      return self->ns_cache[i].ns;
+
+  entry = &self->ns_cache[self->ns_cache_next];
+  self->ns_cache_next = (self->ns_cache_next + 1) % NS_CACHE_SIZE;
+  g_clear_pointer (&entry->ns, g_ref_string_release);
+
+  /* A name decoded from "&#38;" is not libxml2's: not kept. */
+  decoded = decode_namespace (self, uri);
+  entry->ns = g_ref_string_new_intern (decoded);
+  entry->uri = decoded == (const char *) uri ? uri : NULL;
+  return entry->ns;
+}
+
+/* Without an "&#38;" to decode (nearly always), the attributes go over in
+ * one piece, straight from libxml2's buffer. */
+static gboolean
+copy_plain_attributes (TalkXmppStanza  *element,
+                       int              nb_attributes,
+                       const xmlChar  **attributes)
+{
+  TalkXmppAttributeSpan spans[TALK_XMPP_READER_MAX_ATTRIBUTES];
+  guint n = 0;
+
+  g_assert (nb_attributes <= TALK_XMPP_READER_MAX_ATTRIBUTES);
+
+  for (int i = 0; i < nb_attributes; i++)
+    {
+      const char *name = (const char *) attributes[i * 5];
+      const char *uri = (const char *) attributes[i * 5 + 2];
+      const char *value = (const char *) attributes[i * 5 + 3];
+      const char *end = (const char *) attributes[i * 5 + 4];
+
+      if (memchr (value, '&', end - value) != NULL ||
+          (uri != NULL && strchr (uri, '&') != NULL))
+        return FALSE;
+
+      /* See copy_attributes(). */
+      if (strcmp (name, "xmlns") == 0)
+        continue;
+
+      spans[n].ns = uri;
+      spans[n].name = name;
+      spans[n].value = value;
+      spans[n].value_len = end - value;
+      n++;
+    }
+
+  _talk_xmpp_stanza_set_attributes (element, spans, n);
+  return TRUE;
+}
+
 /* libxml2 hands attribute values as (start, end) pointers into its buffer. */
 static void
 copy_attributes (TalkXmppReader  *self,
@@ -225,6 +334,9 @@ copy_attributes (TalkXmppReader  *self,
                  int              nb_attributes,
                  const xmlChar  **attributes)
 {
+  if (copy_plain_attributes (element, nb_attributes, attributes))
+    return;
+
   for (int i = 0; i < nb_attributes; i++)
     {
       const char *name = (const char *) attributes[i * 5];
@@ -239,14 +351,16 @@ copy_attributes (TalkXmppReader  *self,
       if (strcmp (name, "xmlns") == 0)
         continue;
 
+      if (memchr (value, '&', end - value) == NULL)
+        {
+          _talk_xmpp_stanza_set_attribute_len (element, uri, name, value, end - value);
+          continue;
+        }
+
       g_string_truncate (self->scratch, 0);
       append_attribute_value (self->scratch, value, end);
-
-      if (uri == NULL)
-        talk_xmpp_stanza_set_attribute (element, name, self->scratch->str);
-      else
-        talk_xmpp_stanza_set_attribute_ns (element, uri, name,
-                                           self->scratch->str);
+      _talk_xmpp_stanza_set_attribute_len (element, uri, name, self->scratch->str,
+                                           self->scratch->len);
     }
 }
 
@@ -311,7 +425,6 @@ start_element_cb (void           *user_data,
 {
   TalkXmppReader *self = user_data;
   TalkXmppStanza *element;
-  const char *ns;
 
   if (self->error != NULL)
     return;
@@ -341,10 +454,7 @@ start_element_cb (void           *user_data,
       return;
     }
 
-  /* "" rather than NULL: an element in no namespace must not inherit its
-   * parent's when appended. */
-  ns = decode_namespace (self, uri);
-  element = talk_xmpp_stanza_new ((const char *) localname, ns != NULL ? ns : "");
+  element = _talk_xmpp_stanza_new_interned ((const char *) localname, lookup_ns (self, uri));
   copy_attributes (self, element, nb_attributes, attributes);
 
   if (self->depth == 1)
@@ -354,8 +464,7 @@ start_element_cb (void           *user_data,
   else
     {
       flush_text (self);
-      talk_xmpp_stanza_append (self->current, element);
-      talk_xmpp_stanza_unref (element);
+      _talk_xmpp_stanza_append_element (self->current, element);
     }
 
   self->current = element;
@@ -979,23 +1088,47 @@ talk_xmpp_reader_pop (TalkXmppReader  *self,
   if (out_element != NULL)
     *out_element = NULL;
 
-  event = g_queue_pop_head (&self->events);
+  event = peek_event (self);
   if (event == NULL)
     return TALK_XMPP_READER_EVENT_NONE;
 
   type = event->type;
   if (out_element != NULL)
     *out_element = g_steal_pointer (&event->element);
-  reader_event_free (event);
+  reader_event_clear (event);
+
+  /* Emptied: start over at the front rather than grow. */
+  if (++self->events_head == self->events->len)
+    {
+      g_array_set_size (self->events, 0);
+      self->events_head = 0;
+    }
 
   return type;
+}
+
+TalkXmppReaderEvent
+talk_xmpp_reader_peek (TalkXmppReader  *self,
+                       TalkXmppStanza **out_element)
+{
+  ReaderEvent *event;
+
+  g_return_val_if_fail (TALK_XMPP_IS_READER (self), TALK_XMPP_READER_EVENT_NONE);
+
+  event = peek_event (self);
+  if (out_element != NULL)
+    *out_element = event != NULL ? event->element : NULL;
+
+  return event != NULL ? event->type : TALK_XMPP_READER_EVENT_NONE;
 }
 
 static void
 clear_stream (TalkXmppReader *self)
 {
+  /* The cache is keyed by the parser's dictionary. */
+  clear_ns_cache (self);
   g_clear_pointer (&self->ctxt, xmlFreeParserCtxt);
-  g_queue_clear_full (&self->events, reader_event_free);
+  clear_events (self);
   g_clear_error (&self->error);
   g_clear_pointer (&self->stanza, talk_xmpp_stanza_unref);
   self->current = NULL;
@@ -1056,6 +1189,8 @@ talk_xmpp_reader_finalize (GObject *object)
   g_string_free (self->text, TRUE);
   g_string_free (self->scratch, TRUE);
   g_string_free (self->ns_scratch, TRUE);
+  g_array_unref (self->events);
+  g_ref_string_release (self->no_ns);
 
   G_OBJECT_CLASS (talk_xmpp_reader_parent_class)->finalize (object);
 }
@@ -1073,13 +1208,15 @@ talk_xmpp_reader_class_init (TalkXmppReaderClass *klass)
 static void
 talk_xmpp_reader_init (TalkXmppReader *self)
 {
-  g_queue_init (&self->events);
+  self->events = g_array_new (FALSE, FALSE, sizeof (ReaderEvent));
+  g_array_set_clear_func (self->events, reader_event_clear);
   self->max_stanza_bytes = TALK_XMPP_READER_DEFAULT_MAX_STANZA_BYTES;
   self->max_depth = TALK_XMPP_READER_DEFAULT_MAX_DEPTH;
   self->prolog = g_string_new (NULL);
   self->text = g_string_new (NULL);
   self->scratch = g_string_new (NULL);
   self->ns_scratch = g_string_new (NULL);
+  self->no_ns = g_ref_string_new_intern ("");
 }
 
 TalkXmppReader *

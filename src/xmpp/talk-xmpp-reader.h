@@ -65,6 +65,17 @@ gboolean talk_xmpp_reader_feed (TalkXmppReader  *self,
 TalkXmppReaderEvent talk_xmpp_reader_pop (TalkXmppReader  *self,
                                           TalkXmppStanza **out_element);
 
+/**
+ * talk_xmpp_reader_peek:
+ * @out_element: (out) (transfer none) (optional): as for
+ *   talk_xmpp_reader_pop(), still owned by the queue
+ *
+ * Returns: the next queued event, left in the queue, or
+ * TALK_XMPP_READER_EVENT_NONE.
+ */
+TalkXmppReaderEvent talk_xmpp_reader_peek (TalkXmppReader  *self,
+                                           TalkXmppStanza **out_element);
+
 /* Starts a new stream (RFC 6120 §4.3.3 restart after STARTTLS and SASL):
  * a fresh parser, the queue emptied, the error state cleared. */
 void     talk_xmpp_reader_reset (TalkXmppReader *self);

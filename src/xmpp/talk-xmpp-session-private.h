@@ -53,6 +53,7 @@ typedef struct
   gboolean     in_stanza;      /* a received stanza is being handled… */
   gboolean     in_counted;     /* …and it counts */
   gboolean     peer_waiting;   /* an <r/> was answered short of in_count */
+  guint        tell_source_id; /* the <a/> for a run of releases, to come */
 } TalkXmppSessionSm;
 
 struct _TalkXmppSession

@@ -9,6 +9,9 @@
  *   anything else ─► handlers by element and namespace
  *
  * Handlers run in the order they were added until one takes the stanza.
+ * The table is copied on write: adding or removing a handler makes a new
+ * array, so a routing pass holds the array it started with by one
+ * reference rather than copying it for every stanza.
  */
 
 #include "config.h"
@@ -52,6 +55,16 @@ handler_acquire (gconstpointer data,
   return g_rc_box_acquire ((gpointer) data);
 }
 
+/* Returns: (transfer full): a new table holding the same handlers */
+static GPtrArray *
+handlers_copy (GPtrArray *handlers)
+{
+  GPtrArray *copy = g_ptr_array_copy (handlers, handler_acquire, NULL);
+
+  g_ptr_array_set_free_func (copy, handler_release);
+  return copy;
+}
+
 static gboolean
 handler_matches (Handler        *handler,
                  TalkXmppStanza *stanza,
@@ -77,11 +90,8 @@ session_run_handlers (TalkXmppSession *self,
                       TalkXmppStanza  *stanza,
                       TalkXmppStanza  *iq_payload)
 {
-  g_autoptr(GPtrArray) snapshot = NULL;
+  g_autoptr(GPtrArray) snapshot = g_ptr_array_ref (self->handlers);
   TalkXmppStream *stream = self->stream;
-
-  snapshot = g_ptr_array_copy (self->handlers, handler_acquire, NULL);
-  g_ptr_array_set_free_func (snapshot, handler_release);
 
   for (guint i = 0; i < snapshot->len; i++)
     {
@@ -202,6 +212,7 @@ talk_xmpp_session_add_handler (TalkXmppSession       *self,
                                GDestroyNotify         destroy)
 {
   Handler *entry;
+  GPtrArray *handlers;
 
   g_return_val_if_fail (TALK_XMPP_IS_SESSION (self), 0);
   g_return_val_if_fail (handler != NULL, 0);
@@ -213,7 +224,10 @@ talk_xmpp_session_add_handler (TalkXmppSession       *self,
   entry->func = handler;
   entry->user_data = user_data;
   entry->destroy = destroy;
-  g_ptr_array_add (self->handlers, entry);
+  handlers = handlers_copy (self->handlers);
+  g_ptr_array_add (handlers, entry);
+  g_ptr_array_unref (self->handlers);
+  self->handlers = handlers;
 
   return entry->id;
 }
@@ -228,16 +242,23 @@ talk_xmpp_session_remove_handler (TalkXmppSession *self,
     {
       Handler *entry = g_ptr_array_index (self->handlers, i);
       GDestroyNotify destroy;
+      GPtrArray *handlers;
 
       if (entry->id != handler_id)
         continue;
 
       /* A routing pass may still hold it: it skips removed entries. */
+      g_rc_box_acquire (entry);
       entry->removed = TRUE;
       destroy = g_steal_pointer (&entry->destroy);
       if (destroy != NULL)
         destroy (entry->user_data);
-      g_ptr_array_remove (self->handlers, entry);
+      /* By pointer: the destroy function may have changed the table. */
+      handlers = handlers_copy (self->handlers);
+      g_ptr_array_remove (handlers, entry);
+      g_ptr_array_unref (self->handlers);
+      self->handlers = handlers;
+      handler_release (entry);
       return;
     }
 

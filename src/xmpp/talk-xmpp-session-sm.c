@@ -322,22 +322,41 @@ sm_send_ack (TalkXmppSession *self,
   sm_send (self, a);
 }
 
-/* The server asked while stanzas were held: an unsolicited <a/> tells it
- * as the count moves on (XEP-0198 §4 allows them at any time). */
-static void
-sm_maybe_tell (TalkXmppSession *self)
+static gboolean
+sm_tell_cb (gpointer user_data)
 {
+  TalkXmppSession *self = user_data;
   TalkXmppSessionSm *sm = &self->sm;
   guint32 h;
 
+  sm->tell_source_id = 0;
   if (!sm->enabled || !sm->peer_waiting || self->stream == NULL)
-    return;
+    return G_SOURCE_REMOVE;
 
   h = sm_handled (sm);
   if (h != sm->in_told)
     sm_send_ack (self, h);
   if (h == sm->in_count)
     sm->peer_waiting = FALSE;
+
+  return G_SOURCE_REMOVE;
+}
+
+/* The server asked while stanzas were held: an unsolicited <a/> tells it
+ * as the count moves on (XEP-0198 §4 allows them at any time). Held acks
+ * are released a stored batch at a time, hundreds in one go: the <a/>
+ * waits for the end of the dispatch, so that one tells of them all
+ * rather than one each (each <a/> also has Prosody send a new <r/>). */
+static void
+sm_maybe_tell (TalkXmppSession *self)
+{
+  TalkXmppSessionSm *sm = &self->sm;
+
+  if (!sm->enabled || !sm->peer_waiting || self->stream == NULL ||
+      sm->tell_source_id != 0)
+    return;
+
+  sm->tell_source_id = g_idle_add_full (G_PRIORITY_DEFAULT, sm_tell_cb, self, NULL);
 }
 
 /* Ending and suspending */
@@ -610,6 +629,7 @@ void
 _talk_xmpp_session_sm_detach (TalkXmppSession *self)
 {
   sm_stop_requests (&self->sm);
+  g_clear_handle_id (&self->sm.tell_source_id, g_source_remove);
 }
 
 /* Stream management elements */
@@ -836,6 +856,7 @@ _talk_xmpp_session_sm_finalize (TalkXmppSession *self)
   TalkXmppSessionSm *sm = &self->sm;
 
   g_clear_handle_id (&sm->r_source_id, g_source_remove);
+  g_clear_handle_id (&sm->tell_source_id, g_source_remove);
   g_clear_pointer (&sm->id, g_free);
   g_clear_pointer (&sm->location, g_free);
   g_clear_pointer (&sm->jid, talk_xmpp_jid_unref);

@@ -217,6 +217,34 @@ send_done_cb (GObject      *source,
 
 static void session_receive_next (TalkXmppSession *self);
 
+/* Returns: whether @stream is still the session's */
+static gboolean
+session_handle_stanza (TalkXmppSession *self,
+                       TalkXmppStream  *stream,
+                       TalkXmppStanza  *stanza)
+{
+  /* XEP-0198 elements are not stanzas: neither announced nor routed. */
+  if (_talk_xmpp_session_sm_handle_nonza (self, stanza))
+    return self->stream == stream;
+
+  /* Announced first: a handler may take the session offline. Handled (for
+   * XEP-0198) once routed, unless a handler held the ack. */
+  _talk_xmpp_session_sm_stanza_begin (self, stanza);
+  g_signal_emit (self, signals[STANZA_RECEIVED], 0, stanza);
+  if (self->stream == stream)
+    _talk_xmpp_session_route (self, stanza);
+  _talk_xmpp_session_sm_stanza_end (self);
+
+  return self->stream == stream;
+}
+
+static gboolean
+session_burst_over (TalkXmppSession *self)
+{
+  return self->burst_start != 0 &&
+         g_get_monotonic_time () - self->burst_start > BURST_US;
+}
+
 static void
 session_recv_cb (GObject      *source,
                  GAsyncResult *result,
@@ -246,24 +274,22 @@ session_recv_cb (GObject      *source,
       return;
     }
 
-  /* XEP-0198 elements are not stanzas: neither announced nor routed. */
-  if (_talk_xmpp_session_sm_handle_nonza (self, stanza))
+  if (!session_handle_stanza (self, stream, stanza))
+    return;
+
+  /* The rest of what the same read brought, in this dispatch: a round
+   * trip through the main loop per stanza cost more than the stanza. */
+  while (!session_burst_over (self))
     {
-      if (self->stream == stream)
-        session_receive_next (self);
-      return;
+      g_autoptr(TalkXmppStanza) next = talk_xmpp_stream_try_recv (stream);
+
+      if (next == NULL)
+        break;
+      if (!session_handle_stanza (self, stream, next))
+        return;
     }
 
-  /* Announced first: a handler may take the session offline. Handled (for
-   * XEP-0198) once routed, unless a handler held the ack. */
-  _talk_xmpp_session_sm_stanza_begin (self, stanza);
-  g_signal_emit (self, signals[STANZA_RECEIVED], 0, stanza);
-  if (self->stream == stream)
-    _talk_xmpp_session_route (self, stanza);
-  _talk_xmpp_session_sm_stanza_end (self);
-
-  if (self->stream == stream)
-    session_receive_next (self);
+  session_receive_next (self);
 }
 
 static gboolean
@@ -287,7 +313,7 @@ session_receive_next (TalkXmppSession *self)
 {
   gint64 now = g_get_monotonic_time ();
 
-  if (self->burst_start != 0 && now - self->burst_start > BURST_US)
+  if (session_burst_over (self))
     {
       if (self->yield_source_id == 0)
         self->yield_source_id = g_timeout_add (1, session_resume_receive_cb, self);

@@ -5,8 +5,10 @@
 
 #include <gnutls/crypto.h>
 
-#include "talk-xmpp-stanza.h"
+#include "talk-xmpp-stanza-private.h"
 
+/* The name, the value and the namespace of an attribute share one
+ * allocation, starting at @name. */
 typedef struct
 {
   char *ns;
@@ -16,39 +18,124 @@ typedef struct
 
 /* A node is an element (name != NULL) or a text node (name == NULL, text
  * set). Text nodes never leave this file: lookups and the iterator skip
- * them, so adjacent text can be merged into one node. */
+ * them, so adjacent text can be merged into one node.
+ *
+ * Every received stanza is built from these, so they are laid out for
+ * few allocations: the name follows the struct, attributes and children
+ * are plain arrays, namespaces are interned. The reader sets all of an
+ * element's attributes in one block ("packed"), which becomes an array
+ * of separate attributes on the first change. */
 struct _TalkXmppStanza
 {
-  gatomicrefcount  ref_count;
-  char            *name;
-  char            *ns;          /* interned GRefString, nullable */
-  GString         *text;
-  GArray          *attrs;       /* of Attribute, nullable */
-  GPtrArray       *children;    /* nullable */
-  TalkXmppStanza  *parent;      /* not owned */
-  guint            n_elements;
+  gatomicrefcount   ref_count;
+  guint             n_elements;
+  const char       *name;          /* in @data, NULL for text */
+  char             *ns;            /* interned GRefString, nullable */
+  char             *text;          /* text nodes only */
+  gsize             text_len;
+  Attribute        *attrs;         /* nullable */
+  guint             n_attrs;
+  guint             attrs_size;
+  gboolean          attrs_packed;  /* @attrs and their strings in one block */
+  TalkXmppStanza  **children;      /* nullable */
+  guint             n_children;
+  guint             children_size;
+  TalkXmppStanza   *parent;        /* not owned */
+  char              data[];
 };
 
 G_DEFINE_BOXED_TYPE (TalkXmppStanza, talk_xmpp_stanza,
                      talk_xmpp_stanza_ref, talk_xmpp_stanza_unref)
 
+/* @name: (nullable): NULL for a text node */
 static TalkXmppStanza *
-node_alloc (void)
+node_alloc (const char *name,
+            gsize       name_len)
 {
-  TalkXmppStanza *self = g_new0 (TalkXmppStanza, 1);
+  TalkXmppStanza *self;
 
+  self = g_malloc0 (sizeof (TalkXmppStanza) + (name != NULL ? name_len + 1 : 0));
   g_atomic_ref_count_init (&self->ref_count);
+  if (name != NULL)
+    {
+      memcpy (self->data, name, name_len);
+      self->data[name_len] = '\0';
+      self->name = self->data;
+    }
   return self;
 }
 
 static void
-attribute_clear (gpointer data)
+attribute_init (Attribute  *attr,
+                const char *ns,
+                const char *name,
+                const char *value,
+                gsize       value_len)
 {
-  Attribute *attr = data;
+  gsize name_len = strlen (name);
+  gsize ns_len = ns != NULL ? strlen (ns) : 0;
+  char *block = g_malloc (name_len + 1 + value_len + 1 + (ns != NULL ? ns_len + 1 : 0));
 
-  g_free (attr->ns);
+  attr->name = block;
+  memcpy (attr->name, name, name_len + 1);
+  attr->value = attr->name + name_len + 1;
+  memcpy (attr->value, value, value_len);
+  attr->value[value_len] = '\0';
+  attr->ns = NULL;
+  if (ns != NULL)
+    {
+      attr->ns = attr->value + value_len + 1;
+      memcpy (attr->ns, ns, ns_len + 1);
+    }
+}
+
+static void
+attribute_clear (Attribute *attr)
+{
   g_free (attr->name);
-  g_free (attr->value);
+}
+
+static Attribute *
+attribute_append (TalkXmppStanza *self)
+{
+  if (self->n_attrs == self->attrs_size)
+    {
+      self->attrs_size = MAX (4, self->attrs_size * 2);
+      self->attrs = g_renew (Attribute, self->attrs, self->attrs_size);
+    }
+  return &self->attrs[self->n_attrs++];
+}
+
+/* Gives every attribute its own block before a change.
+ * Returns: (transfer full) (nullable): the old block, for the caller to
+ * free once it no longer reads the arguments, which may point into it */
+static gpointer
+unpack_attributes (TalkXmppStanza *self)
+{
+  Attribute *packed = self->attrs;
+
+  if (!self->attrs_packed)
+    return NULL;
+
+  self->attrs_size = MAX (4, self->n_attrs);
+  self->attrs = g_new (Attribute, self->attrs_size);
+  for (guint i = 0; i < self->n_attrs; i++)
+    attribute_init (&self->attrs[i], packed[i].ns, packed[i].name,
+                    packed[i].value, strlen (packed[i].value));
+  self->attrs_packed = FALSE;
+
+  return packed;
+}
+
+static TalkXmppStanza *
+element_new_interned (const char *name,
+                      gsize       name_len,
+                      char       *ns)
+{
+  TalkXmppStanza *self = node_alloc (name, name_len);
+
+  self->ns = ns != NULL ? g_ref_string_acquire (ns) : NULL;
+  return self;
 }
 
 /**
@@ -66,10 +153,18 @@ talk_xmpp_stanza_new (const char *name,
 
   g_return_val_if_fail (name != NULL && *name != '\0', NULL);
 
-  self = node_alloc ();
-  self->name = g_strdup (name);
+  self = node_alloc (name, strlen (name));
   self->ns = ns != NULL ? g_ref_string_new_intern (ns) : NULL;
   return self;
+}
+
+TalkXmppStanza *
+_talk_xmpp_stanza_new_interned (const char *name,
+                                char       *ns)
+{
+  g_return_val_if_fail (name != NULL && *name != '\0', NULL);
+
+  return element_new_interned (name, strlen (name), ns);
 }
 
 /**
@@ -99,23 +194,21 @@ talk_xmpp_stanza_unref (TalkXmppStanza *self)
   if (!g_atomic_ref_count_dec (&self->ref_count))
     return;
 
-  if (self->children != NULL)
+  for (guint i = 0; i < self->n_children; i++)
     {
-      for (guint i = 0; i < self->children->len; i++)
-        {
-          TalkXmppStanza *child = g_ptr_array_index (self->children, i);
+      TalkXmppStanza *child = self->children[i];
 
-          child->parent = NULL;
-          talk_xmpp_stanza_unref (child);
-        }
-      g_ptr_array_free (self->children, TRUE);
+      child->parent = NULL;
+      talk_xmpp_stanza_unref (child);
     }
+  g_free (self->children);
 
-  g_clear_pointer (&self->attrs, g_array_unref);
+  if (!self->attrs_packed)
+    for (guint i = 0; i < self->n_attrs; i++)
+      attribute_clear (&self->attrs[i]);
+  g_free (self->attrs);
   g_clear_pointer (&self->ns, g_ref_string_release);
-  if (self->text != NULL)
-    g_string_free (self->text, TRUE);
-  g_free (self->name);
+  g_free (self->text);
   g_free (self);
 }
 
@@ -123,13 +216,27 @@ static void
 append_node (TalkXmppStanza *self,
              TalkXmppStanza *child)
 {
-  if (self->children == NULL)
-    self->children = g_ptr_array_new ();
+  if (self->n_children == self->children_size)
+    {
+      self->children_size = MAX (2, self->children_size * 2);
+      self->children = g_renew (TalkXmppStanza *, self->children, self->children_size);
+    }
 
   child->parent = self;
-  g_ptr_array_add (self->children, child);
+  self->children[self->n_children++] = child;
   if (child->name != NULL)
     self->n_elements++;
+}
+
+static TalkXmppStanza *
+text_node_new (const char *text,
+               gsize       len)
+{
+  TalkXmppStanza *node = node_alloc (NULL, 0);
+
+  node->text = g_strndup (text, len);
+  node->text_len = len;
+  return node;
 }
 
 /**
@@ -144,31 +251,21 @@ talk_xmpp_stanza_copy (TalkXmppStanza *self)
 
   g_return_val_if_fail (self != NULL, NULL);
 
-  copy = node_alloc ();
-  copy->name = g_strdup (self->name);
-  copy->ns = self->ns != NULL ? g_ref_string_acquire (self->ns) : NULL;
-  if (self->text != NULL)
-    copy->text = g_string_new_len (self->text->str, self->text->len);
+  if (self->name == NULL)
+    return text_node_new (self->text, self->text_len);
 
-  if (self->attrs != NULL)
+  copy = element_new_interned (self->name, strlen (self->name), self->ns);
+
+  for (guint i = 0; i < self->n_attrs; i++)
     {
-      copy->attrs = g_array_sized_new (FALSE, FALSE, sizeof (Attribute),
-                                       self->attrs->len);
-      g_array_set_clear_func (copy->attrs, attribute_clear);
-      for (guint i = 0; i < self->attrs->len; i++)
-        {
-          const Attribute *attr = &g_array_index (self->attrs, Attribute, i);
-          Attribute dup = {
-            g_strdup (attr->ns), g_strdup (attr->name), g_strdup (attr->value)
-          };
+      const Attribute *attr = &self->attrs[i];
 
-          g_array_append_val (copy->attrs, dup);
-        }
+      attribute_init (attribute_append (copy), attr->ns, attr->name,
+                      attr->value, strlen (attr->value));
     }
 
-  if (self->children != NULL)
-    for (guint i = 0; i < self->children->len; i++)
-      append_node (copy, talk_xmpp_stanza_copy (g_ptr_array_index (self->children, i)));
+  for (guint i = 0; i < self->n_children; i++)
+    append_node (copy, talk_xmpp_stanza_copy (self->children[i]));
 
   return copy;
 }
@@ -247,14 +344,13 @@ lookup_attribute (TalkXmppStanza *self,
                   const char     *ns,
                   const char     *name)
 {
-  if (self->attrs == NULL)
-    return -1;
-
-  for (guint i = 0; i < self->attrs->len; i++)
+  for (guint i = 0; i < self->n_attrs; i++)
     {
-      const Attribute *attr = &g_array_index (self->attrs, Attribute, i);
+      const Attribute *attr = &self->attrs[i];
 
-      if (strcmp (attr->name, name) == 0 && g_strcmp0 (attr->ns, ns) == 0)
+      /* The first byte first: most names differ there. */
+      if (attr->name[0] == name[0] && strcmp (attr->name, name) == 0 &&
+          g_strcmp0 (attr->ns, ns) == 0)
         return (int) i;
     }
   return -1;
@@ -278,7 +374,7 @@ talk_xmpp_stanza_get_attribute_ns (TalkXmppStanza *self,
 
   name = split_xml_prefix (name, &ns);
   index = lookup_attribute (self, ns, name);
-  return index >= 0 ? g_array_index (self->attrs, Attribute, index).value : NULL;
+  return index >= 0 ? self->attrs[index].value : NULL;
 }
 
 /**
@@ -292,7 +388,7 @@ talk_xmpp_stanza_set_attribute_ns (TalkXmppStanza *self,
                                    const char     *name,
                                    const char     *value)
 {
-  Attribute new_attr;
+  g_autofree gpointer old_pack = NULL;
   int index;
 
   g_return_if_fail (self != NULL && self->name != NULL);
@@ -301,37 +397,120 @@ talk_xmpp_stanza_set_attribute_ns (TalkXmppStanza *self,
   g_return_if_fail (strcmp (name, "xmlns") != 0 &&
                     !g_str_has_prefix (name, "xmlns:"));
 
+  old_pack = unpack_attributes (self);
+
   name = split_xml_prefix (name, &ns);
   index = lookup_attribute (self, ns, name);
 
   if (value == NULL)
     {
       if (index >= 0)
-        g_array_remove_index (self->attrs, index);
+        {
+          attribute_clear (&self->attrs[index]);
+          self->n_attrs--;
+          memmove (&self->attrs[index], &self->attrs[index + 1],
+                   (self->n_attrs - index) * sizeof (Attribute));
+        }
       return;
     }
 
   if (index >= 0)
     {
-      Attribute *attr = &g_array_index (self->attrs, Attribute, index);
-      char *old = attr->value;
+      Attribute *attr = &self->attrs[index];
+      Attribute old = *attr;
 
-      /* @value may point into the old value */
-      attr->value = g_strdup (value);
-      g_free (old);
+      /* @value, @name and @ns may point into the old attribute */
+      attribute_init (attr, old.ns, old.name, value, strlen (value));
+      attribute_clear (&old);
       return;
     }
 
-  if (self->attrs == NULL)
+  attribute_init (attribute_append (self), ns, name, value, strlen (value));
+}
+
+/* For the reader: @name and @ns as libxml2 reports them (never "xmlns",
+ * never an "xml:" prefix in @name), @value of @value_len bytes. */
+void
+_talk_xmpp_stanza_set_attribute_len (TalkXmppStanza *self,
+                                     const char     *ns,
+                                     const char     *name,
+                                     const char     *value,
+                                     gsize           value_len)
+{
+  g_autofree gpointer old_pack = unpack_attributes (self);
+  int index = lookup_attribute (self, ns, name);
+
+  /* libxml2 refuses duplicates; the last one wins as in
+   * talk_xmpp_stanza_set_attribute_ns() all the same. */
+  if (index >= 0)
     {
-      self->attrs = g_array_sized_new (FALSE, FALSE, sizeof (Attribute), 4);
-      g_array_set_clear_func (self->attrs, attribute_clear);
+      Attribute old = self->attrs[index];
+
+      attribute_init (&self->attrs[index], old.ns, old.name, value, value_len);
+      attribute_clear (&old);
+      return;
     }
 
-  new_attr.ns = g_strdup (ns);
-  new_attr.name = g_strdup (name);
-  new_attr.value = g_strdup (value);
-  g_array_append_val (self->attrs, new_attr);
+  attribute_init (attribute_append (self), ns, name, value, value_len);
+}
+
+void
+_talk_xmpp_stanza_set_attributes (TalkXmppStanza              *self,
+                                  const TalkXmppAttributeSpan *spans,
+                                  guint                        n)
+{
+  gsize size = n * sizeof (Attribute);
+  char *p;
+
+  g_return_if_fail (self != NULL && self->name != NULL);
+  g_return_if_fail (self->attrs == NULL);
+
+  if (n == 0)
+    return;
+
+  for (guint i = 0; i < n; i++)
+    size += strlen (spans[i].name) + 1 + spans[i].value_len + 1 +
+            (spans[i].ns != NULL ? strlen (spans[i].ns) + 1 : 0);
+
+  self->attrs = g_malloc (size);
+  self->attrs_size = n;
+  self->attrs_packed = TRUE;
+  p = (char *) (self->attrs + n);
+
+  for (guint i = 0; i < n; i++)
+    {
+      Attribute attr;
+      int index;
+
+      attr.name = p;
+      p = g_stpcpy (p, spans[i].name) + 1;
+      attr.value = p;
+      memcpy (p, spans[i].value, spans[i].value_len);
+      p[spans[i].value_len] = '\0';
+      p += spans[i].value_len + 1;
+      attr.ns = NULL;
+      if (spans[i].ns != NULL)
+        {
+          attr.ns = p;
+          p = g_stpcpy (p, spans[i].ns) + 1;
+        }
+
+      /* The last of two alike wins, as with talk_xmpp_stanza_set_attribute_ns(). */
+      index = lookup_attribute (self, attr.ns, attr.name);
+      if (index >= 0)
+        self->attrs[index].value = attr.value;
+      else
+        self->attrs[self->n_attrs++] = attr;
+    }
+
+  g_assert (p == (char *) self->attrs + size);
+}
+
+void
+_talk_xmpp_stanza_append_element (TalkXmppStanza *self,
+                                  TalkXmppStanza *child)
+{
+  append_node (self, child);
 }
 
 /**
@@ -364,7 +543,7 @@ talk_xmpp_stanza_get_n_attributes (TalkXmppStanza *self)
 {
   g_return_val_if_fail (self != NULL, 0);
 
-  return self->attrs != NULL ? self->attrs->len : 0;
+  return self->n_attrs;
 }
 
 /**
@@ -385,7 +564,7 @@ talk_xmpp_stanza_get_nth_attribute (TalkXmppStanza  *self,
   g_return_if_fail (self != NULL);
   g_return_if_fail (n < talk_xmpp_stanza_get_n_attributes (self));
 
-  attr = &g_array_index (self->attrs, Attribute, n);
+  attr = &self->attrs[n];
   if (ns != NULL)
     *ns = attr->ns;
   if (name != NULL)
@@ -402,12 +581,9 @@ inherit_ns (TalkXmppStanza *self,
 {
   self->ns = g_ref_string_acquire (ns);
 
-  if (self->children == NULL)
-    return;
-
-  for (guint i = 0; i < self->children->len; i++)
+  for (guint i = 0; i < self->n_children; i++)
     {
-      TalkXmppStanza *child = g_ptr_array_index (self->children, i);
+      TalkXmppStanza *child = self->children[i];
 
       if (child->name != NULL && child->ns == NULL)
         inherit_ns (child, ns);
@@ -498,17 +674,17 @@ talk_xmpp_stanza_add_text_len (TalkXmppStanza *self,
     return;
 
   /* The parser hands text over in chunks; keep one node per run. */
-  last = self->children != NULL && self->children->len > 0
-         ? g_ptr_array_index (self->children, self->children->len - 1)
-         : NULL;
+  last = self->n_children > 0 ? self->children[self->n_children - 1] : NULL;
   if (last != NULL && last->name == NULL)
     {
-      g_string_append_len (last->text, text, len);
+      last->text = g_realloc (last->text, last->text_len + len + 1);
+      memcpy (last->text + last->text_len, text, len);
+      last->text_len += len;
+      last->text[last->text_len] = '\0';
       return;
     }
 
-  node = node_alloc ();
-  node->text = g_string_new_len (text, len);
+  node = text_node_new (text, len);
   append_node (self, node);
 }
 
@@ -533,16 +709,15 @@ talk_xmpp_stanza_remove_child (TalkXmppStanza *self,
 {
   g_return_val_if_fail (self != NULL, FALSE);
 
-  if (self->children == NULL)
-    return FALSE;
-
-  for (guint i = 0; i < self->children->len; i++)
+  for (guint i = 0; i < self->n_children; i++)
     {
-      TalkXmppStanza *child = g_ptr_array_index (self->children, i);
+      TalkXmppStanza *child = self->children[i];
 
       if (node_matches (child, name, ns))
         {
-          g_ptr_array_remove_index (self->children, i);
+          self->n_children--;
+          memmove (&self->children[i], &self->children[i + 1],
+                   (self->n_children - i) * sizeof (TalkXmppStanza *));
           self->n_elements--;
           child->parent = NULL;
           talk_xmpp_stanza_unref (child);
@@ -566,12 +741,9 @@ talk_xmpp_stanza_get_child (TalkXmppStanza *self,
 {
   g_return_val_if_fail (self != NULL, NULL);
 
-  if (self->children == NULL)
-    return NULL;
-
-  for (guint i = 0; i < self->children->len; i++)
+  for (guint i = 0; i < self->n_children; i++)
     {
-      TalkXmppStanza *child = g_ptr_array_index (self->children, i);
+      TalkXmppStanza *child = self->children[i];
 
       if (node_matches (child, name, ns))
         return child;
@@ -633,14 +805,14 @@ gboolean
 talk_xmpp_stanza_iter_next (TalkXmppStanzaIter  *iter,
                             TalkXmppStanza     **child)
 {
-  GPtrArray *children;
+  TalkXmppStanza *parent;
 
   g_return_val_if_fail (iter != NULL && iter->parent != NULL, FALSE);
 
-  children = iter->parent->children;
-  while (children != NULL && iter->index < children->len)
+  parent = iter->parent;
+  while (iter->index < parent->n_children)
     {
-      TalkXmppStanza *node = g_ptr_array_index (children, iter->index++);
+      TalkXmppStanza *node = parent->children[iter->index++];
 
       if (node->name != NULL)
         {
@@ -660,23 +832,36 @@ talk_xmpp_stanza_iter_next (TalkXmppStanzaIter  *iter,
 char *
 talk_xmpp_stanza_dup_text (TalkXmppStanza *self)
 {
-  GString *text;
+  GString *text = NULL;
+  TalkXmppStanza *first = NULL;
 
   g_return_val_if_fail (self != NULL, NULL);
 
-  if (self->text != NULL)
-    return g_strndup (self->text->str, self->text->len);
+  if (self->name == NULL)
+    return g_strndup (self->text, self->text_len);
 
-  text = g_string_new (NULL);
-  if (self->children != NULL)
-    for (guint i = 0; i < self->children->len; i++)
-      {
-        TalkXmppStanza *node = g_ptr_array_index (self->children, i);
+  /* Mostly one text child, or none: no GString for those. */
+  for (guint i = 0; i < self->n_children; i++)
+    {
+      TalkXmppStanza *node = self->children[i];
 
-        if (node->name == NULL)
-          g_string_append_len (text, node->text->str, node->text->len);
-      }
-  return g_string_free (text, FALSE);
+      if (node->name != NULL)
+        continue;
+      if (first == NULL)
+        {
+          first = node;
+          continue;
+        }
+      if (text == NULL)
+        text = g_string_new_len (first->text, first->text_len);
+      g_string_append_len (text, node->text, node->text_len);
+    }
+
+  if (text != NULL)
+    return g_string_free (text, FALSE);
+  if (first != NULL)
+    return g_strndup (first->text, first->text_len);
+  return g_strdup ("");
 }
 
 /**
@@ -869,9 +1054,9 @@ write_attributes (TalkXmppStanza *self,
 {
   g_autoptr(GPtrArray) declared = NULL;
 
-  for (guint i = 0; i < self->attrs->len; i++)
+  for (guint i = 0; i < self->n_attrs; i++)
     {
-      const Attribute *attr = &g_array_index (self->attrs, Attribute, i);
+      const Attribute *attr = &self->attrs[i];
       char prefix[24];
       guint k;
 
@@ -913,16 +1098,16 @@ write_xml_prefixed_node (TalkXmppStanza *self,
 {
   g_string_append (out, "<xml:");
   g_string_append (out, self->name);
-  if (self->attrs != NULL)
+  if (self->n_attrs > 0)
     write_attributes (self, out);
-  if (self->children == NULL || self->children->len == 0)
+  if (self->n_children == 0)
     {
       g_string_append (out, "/>");
       return;
     }
   g_string_append_c (out, '>');
-  for (guint i = 0; i < self->children->len; i++)
-    write_node (g_ptr_array_index (self->children, i), scope_ns, out);
+  for (guint i = 0; i < self->n_children; i++)
+    write_node (self->children[i], scope_ns, out);
   g_string_append (out, "</xml:");
   g_string_append (out, self->name);
   g_string_append_c (out, '>');
@@ -935,7 +1120,7 @@ write_node (TalkXmppStanza *self,
 {
   if (self->name == NULL)
     {
-      append_escaped (out, self->text->str, self->text->len, FALSE);
+      append_escaped (out, self->text, self->text_len, FALSE);
       return;
     }
 
@@ -959,18 +1144,18 @@ write_node (TalkXmppStanza *self,
       g_string_append_c (out, '\'');
     }
 
-  if (self->attrs != NULL)
+  if (self->n_attrs > 0)
     write_attributes (self, out);
 
-  if (self->children == NULL || self->children->len == 0)
+  if (self->n_children == 0)
     {
       g_string_append (out, "/>");
       return;
     }
 
   g_string_append_c (out, '>');
-  for (guint i = 0; i < self->children->len; i++)
-    write_node (g_ptr_array_index (self->children, i), self->ns, out);
+  for (guint i = 0; i < self->n_children; i++)
+    write_node (self->children[i], self->ns, out);
   g_string_append (out, "</");
   g_string_append (out, self->name);
   g_string_append_c (out, '>');

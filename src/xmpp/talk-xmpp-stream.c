@@ -1178,6 +1178,37 @@ talk_xmpp_stream_recv_finish (TalkXmppStream  *self,
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
+/**
+ * talk_xmpp_stream_try_recv:
+ *
+ * The next stanza when it has been read and parsed already, so that a
+ * burst of stanzas from one read is taken without a main loop iteration
+ * per stanza. Anything else that comes next (the peer's stream error or
+ * closing tag, a failure, nothing yet) is left for
+ * talk_xmpp_stream_recv_async(), as is everything while a receive is
+ * pending or the stream is closing.
+ *
+ * Returns: (transfer full) (nullable): the stanza, or %NULL
+ */
+TalkXmppStanza *
+talk_xmpp_stream_try_recv (TalkXmppStream *self)
+{
+  TalkXmppStanza *element = NULL;
+
+  g_return_val_if_fail (TALK_XMPP_IS_STREAM (self), NULL);
+
+  if (self->read_task != NULL || self->close_sent || self->peer_closed ||
+      self->transport_closing)
+    return NULL;
+
+  if (talk_xmpp_reader_peek (self->reader, &element) != TALK_XMPP_READER_EVENT_STANZA ||
+      talk_xmpp_stanza_is (element, "error", TALK_XMPP_NS_STREAM))
+    return NULL;
+
+  talk_xmpp_reader_pop (self->reader, &element);
+  return element;
+}
+
 static gboolean
 close_cancelled_cb (GCancellable *cancellable,
                     gpointer      user_data)

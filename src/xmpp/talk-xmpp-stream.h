@@ -67,6 +67,8 @@ void            talk_xmpp_stream_recv_async       (TalkXmppStream      *self,
 TalkXmppStanza *talk_xmpp_stream_recv_finish      (TalkXmppStream  *self,
                                                    GAsyncResult    *result,
                                                    GError         **error);
+/* The next stanza if one is parsed already; see the doc comment. */
+TalkXmppStanza *talk_xmpp_stream_try_recv         (TalkXmppStream  *self);
 
 /* Queues @stanza (serialised at once, in jabber:client). */
 void            talk_xmpp_stream_send_async       (TalkXmppStream      *self,

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include <string.h>
 
-#include "talk-xmpp-jid.h"
+#include "talk-xmpp-jid-private.h"
 #include "talk-xmpp-error.h"
 
 static TalkXmppJid *
@@ -400,6 +400,234 @@ test_boxed (void)
   g_assert_cmpstr (talk_xmpp_jid_to_string (jid), ==, "a@b/c");
 }
 
+/* The ASCII shortcut of talk_xmpp_jid_new() against the full preparation:
+ * the same JID, or both refuse. */
+
+/* Hand-picked: mixed case, trailing dots, IDNA prefixes, IP literals,
+ * forbidden and non-ASCII characters in every part, and the limits. */
+static const char * const shortcut_cases[] = {
+  "juliet@example.com/balcony", "Juliet@EXAMPLE.com./Balcony", "JULIET@EXAMPLE.COM",
+  "a@b", "A@B", "example.com", "EXAMPLE.COM.", "example.com./R", "a@b/r/s@t", "a/b@c",
+  "a@b/ c d ", "a@b/~!*()", "a@xn--caf-dma.example", "a@XN--CAF-DMA.example",
+  "a@Xn--caf-dma.example", "a@xn--.example", "a@axn--b.example", "a@b.xn--caf-dma",
+  "a@127.0.0.1", "a@127.0.0.1.", "a@1.2.3", "a@0127.0.0.1", "a@1e100.net", "a@123",
+  "a@[::1]", "a@[2001:DB8::1]/r", "a@::1", "a b@c", "a@b c", "\"a\"@b", "a&b@c",
+  "a'b@c", "a:b@c", "a<b@c", "a>b@c", "a@b@c", "a@b..c", ".a@b", "a@.b", "a@b.",
+  "a@b..", "a@.", "a@-", "a@_x", "a@-x-.y_", "a@b/", "@b", "a@", "/r", "@", "/",
+  "a!#$%()*+,;=?[]^`{|}~@b", "a\\b@c", "a@b\\c", "a@b%c", "a@b+c", "a@b!c",
+  "caf\xc3\xa9@example.com", "a@exampl\xc3\xa9.com", "a@example.com/caf\xc3\xa9",
+  "CAF\xc3\x89@example.com", "a@EXAMPL\xc3\x89.com", "STRASSE@b", "stra\xc3\x9f" "e@b",
+  "\xef\xbd\x8a@b", "K\xe2\x84\xaa@b", "a@b/r\xcc\x81", "re\xcc\x81mi@b",
+  "a\x7f@b", "a@b\x7f", "a@b/\x7f", "a@b/\t", "a\x01@b", "a@b/x\ny",
+  "a\xc2\xa0" "b@c", "a@b\xe3\x80\x82" "c", "bo\xe2\x80\x8b" "b@c", "a\xff@b",
+  "a@exa\xc3mple.com",
+};
+
+static void
+assert_same_jid (const char *str)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GError) full_error = NULL;
+  g_autoptr(TalkXmppJid) jid = talk_xmpp_jid_new (str, &error);
+  g_autoptr(TalkXmppJid) full = _talk_xmpp_jid_new_full (str, &full_error);
+  g_autofree char *normalized = talk_xmpp_jid_normalize (str, NULL);
+
+  if ((jid == NULL) != (full == NULL))
+    g_error ("“%s”: %s by talk_xmpp_jid_new(), %s by the full preparation", str,
+             jid != NULL ? "accepted" : "refused", full != NULL ? "accepted" : "refused");
+
+  if (full == NULL)
+    {
+      g_assert_null (normalized);
+      g_assert_error (error, TALK_XMPP_ERROR, TALK_XMPP_ERROR_INVALID_JID);
+      /* a refusal always comes from the full path: the same message */
+      g_assert_cmpstr (error->message, ==, full_error->message);
+      return;
+    }
+
+  g_assert_cmpstr (talk_xmpp_jid_get_localpart (jid), ==, talk_xmpp_jid_get_localpart (full));
+  g_assert_cmpstr (talk_xmpp_jid_get_domainpart (jid), ==, talk_xmpp_jid_get_domainpart (full));
+  g_assert_cmpstr (talk_xmpp_jid_get_resourcepart (jid), ==,
+                   talk_xmpp_jid_get_resourcepart (full));
+  g_assert_cmpstr (talk_xmpp_jid_get_bare_string (jid), ==, talk_xmpp_jid_get_bare_string (full));
+  g_assert_cmpstr (talk_xmpp_jid_to_string (jid), ==, talk_xmpp_jid_to_string (full));
+  g_assert_cmpstr (normalized, ==, talk_xmpp_jid_to_string (full));
+  g_assert_true (talk_xmpp_jid_equal (jid, full));
+  g_assert_cmpuint (talk_xmpp_jid_hash (jid), ==, talk_xmpp_jid_hash (full));
+}
+
+/* talk_xmpp_jid_string_equal() as the full preparation would answer. */
+static void
+assert_same_equality (const char *a,
+                      const char *b)
+{
+  g_autoptr(TalkXmppJid) ja = _talk_xmpp_jid_new_full (a, NULL);
+  g_autoptr(TalkXmppJid) jb = _talk_xmpp_jid_new_full (b, NULL);
+  gboolean expected = ja != NULL && jb != NULL &&
+                      strcmp (talk_xmpp_jid_to_string (ja), talk_xmpp_jid_to_string (jb)) == 0;
+
+  if (talk_xmpp_jid_string_equal (a, b) != expected)
+    g_error ("“%s” and “%s”: string_equal() says %s", a, b, expected ? "different" : "equal");
+}
+
+static void
+test_ascii_shortcut_cases (void)
+{
+  g_autofree char *local_1023 = g_strnfill (1023, 'A');
+  g_autofree char *local_1024 = g_strnfill (1024, 'a');
+  g_autofree char *label_63 = g_strnfill (63, 'B');
+  g_autofree char *label_300 = g_strnfill (300, 'c');
+  g_autofree char *domain_255 = g_strdup_printf ("%s.%s.%s.%s", label_63, label_63, label_63,
+                                                 label_63);
+  g_autofree char *long_local = g_strdup_printf ("%s@b/%s", local_1023, local_1023);
+  g_autofree char *too_long_local = g_strdup_printf ("%s@b", local_1024);
+  g_autofree char *too_long_resource = g_strdup_printf ("a@b/%s", local_1024);
+  g_autofree char *long_label = g_strdup_printf ("a@%s.example", label_300);
+  g_autofree char *at_255 = g_strdup_printf ("a@%s", domain_255);
+  g_autofree char *at_256 = g_strdup_printf ("a@x%s", domain_255);
+  g_autofree char *dot_255 = g_strdup_printf ("a@%s.", domain_255);
+  const char *limits[] = {
+    long_local, too_long_local, too_long_resource, long_label, at_255, at_256, dot_255,
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (shortcut_cases); i++)
+    assert_same_jid (shortcut_cases[i]);
+  for (guint i = 0; i < G_N_ELEMENTS (limits); i++)
+    assert_same_jid (limits[i]);
+  for (guint i = 0; i < G_N_ELEMENTS (shortcut_cases); i++)
+    for (guint j = 0; j < G_N_ELEMENTS (shortcut_cases); j++)
+      assert_same_equality (shortcut_cases[i], shortcut_cases[j]);
+
+  /* The shortcut is taken where it should be, and only there. */
+  g_assert_true (_talk_xmpp_jid_takes_ascii_shortcut ("Juliet@EXAMPLE.com./Balcony"));
+  g_assert_true (_talk_xmpp_jid_takes_ascii_shortcut ("example.com"));
+  g_assert_true (_talk_xmpp_jid_takes_ascii_shortcut (long_local));
+  g_assert_true (_talk_xmpp_jid_takes_ascii_shortcut (at_255));
+  g_assert_false (_talk_xmpp_jid_takes_ascii_shortcut (at_256));
+  g_assert_false (_talk_xmpp_jid_takes_ascii_shortcut ("caf\xc3\xa9@example.com"));
+  g_assert_false (_talk_xmpp_jid_takes_ascii_shortcut ("a@example.com/caf\xc3\xa9"));
+  g_assert_false (_talk_xmpp_jid_takes_ascii_shortcut ("a@XN--CAF-DMA.example"));
+  g_assert_false (_talk_xmpp_jid_takes_ascii_shortcut ("a@127.0.0.1"));
+  g_assert_false (_talk_xmpp_jid_takes_ascii_shortcut ("a@[::1]"));
+  g_assert_false (_talk_xmpp_jid_takes_ascii_shortcut ("a<b@c"));
+  g_assert_false (_talk_xmpp_jid_takes_ascii_shortcut ("a@b/\x7f"));
+}
+
+/* Every string of up to four symbols from an alphabet of the characters
+ * that matter to either path. */
+static void
+test_ascii_shortcut_exhaustive (void)
+{
+  static const char * const symbols[] = {
+    "a", "Z", "0", ".", "-", "_", "@", "/", " ", ":", "x", "n", "\x7f", "\xc3\xa9", "[",
+  };
+  const guint n = G_N_ELEMENTS (symbols);
+  guint taken = 0;
+  guint valid = 0;
+
+  for (guint length = 1; length <= 4; length++)
+    {
+      guint total = 1;
+
+      for (guint i = 0; i < length; i++)
+        total *= n;
+      for (guint k = 0; k < total; k++)
+        {
+          char str[4 * 2 + 1] = "";
+          g_autoptr(TalkXmppJid) jid = NULL;
+
+          for (guint i = 0, rest = k; i < length; i++, rest /= n)
+            g_strlcat (str, symbols[rest % n], sizeof str);
+          assert_same_jid (str);
+          taken += _talk_xmpp_jid_takes_ascii_shortcut (str);
+          jid = talk_xmpp_jid_new (str, NULL);
+          valid += jid != NULL;
+        }
+    }
+
+  /* Both paths were exercised, not one of them only. */
+  g_assert_cmpuint (taken, >, 1000);
+  g_assert_cmpuint (valid, >, taken);
+}
+
+/* Random addresses built from parts that look like real ones. */
+static void
+test_ascii_shortcut_random (void)
+{
+  static const char * const pieces[] = {
+    "a", "B", "z9", "Juliet", "-", "_", ".", "..", "xn--", "XN--caf-dma", "xn--caf-dma",
+    "0", "127", "1", " ", "\t", "\"", "&", "'", ":", "<", ">", "~", "!", "%", "\\",
+    "\x7f", "\xc3\xa9", "\xc3\x89", "\xef\xbd\x8a", "\xe2\x80\x8b", "\xc3\x9f", "e\xcc\x81",
+    "[", "]", "::1",
+  };
+  g_autoptr(GRand) rand = g_rand_new_with_seed (7622);
+  guint taken = 0;
+
+  for (guint i = 0; i < 20000; i++)
+    {
+      g_autoptr(GString) str = g_string_new (NULL);
+      guint parts = g_rand_int_range (rand, 1, 4);
+
+      for (guint part = 0; part < parts; part++)
+        {
+          guint n_pieces = g_rand_int_range (rand, 0, 5);
+
+          if (part > 0)
+            g_string_append_c (str, g_rand_boolean (rand) ? '@' : '/');
+          for (guint j = 0; j < n_pieces; j++)
+            g_string_append (str, pieces[g_rand_int_range (rand, 0, G_N_ELEMENTS (pieces))]);
+        }
+      assert_same_jid (str->str);
+      taken += _talk_xmpp_jid_takes_ascii_shortcut (str->str);
+    }
+
+  g_assert_cmpuint (taken, >, 400);
+}
+
+/* talk_xmpp_jid_new_from_parts() takes the shortcut per part. */
+static void
+test_ascii_shortcut_from_parts (void)
+{
+  static const char * const cases[][3] = {
+    { "Juliet", "EXAMPLE.com.", "Balcony" },
+    { NULL, "Example.COM", NULL },
+    { "a/b", "example.com", NULL },
+    { "a", "exa@mple", NULL },
+    { "a", "example.com", "x/y@z" },
+    { "a", "xn--caf-dma.example", NULL },
+    { "a", "127.0.0.1", NULL },
+    { "caf\xc3\xa9", "example.com", "r" },
+    { "a b", "example.com", NULL },
+    { "a", "example.com", "\x7f" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(TalkXmppJid) jid = talk_xmpp_jid_new_from_parts (cases[i][0], cases[i][1],
+                                                                 cases[i][2], &error);
+      g_autofree char *joined = g_strdup_printf ("%s%s%s%s%s",
+                                                 cases[i][0] != NULL ? cases[i][0] : "",
+                                                 cases[i][0] != NULL ? "@" : "",
+                                                 cases[i][1],
+                                                 cases[i][2] != NULL ? "/" : "",
+                                                 cases[i][2] != NULL ? cases[i][2] : "");
+      g_autoptr(TalkXmppJid) full = _talk_xmpp_jid_new_full (joined, NULL);
+
+      /* "a/b" and "exa@mple" split differently once joined: both invalid
+       * as parts, whatever the joined string means. */
+      if (i == 2 || i == 3)
+        {
+          g_assert_null (jid);
+          g_assert_error (error, TALK_XMPP_ERROR, TALK_XMPP_ERROR_INVALID_JID);
+          continue;
+        }
+      g_assert_cmpint (jid == NULL, ==, full == NULL);
+      if (full != NULL)
+        g_assert_cmpstr (talk_xmpp_jid_to_string (jid), ==, talk_xmpp_jid_to_string (full));
+    }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -428,6 +656,10 @@ main (int   argc,
   g_test_add_func ("/talk/xmpp/jid/from-parts", test_from_parts);
   g_test_add_func ("/talk/xmpp/jid/error-messages", test_error_messages);
   g_test_add_func ("/talk/xmpp/jid/boxed", test_boxed);
+  g_test_add_func ("/talk/xmpp/jid/ascii-shortcut/cases", test_ascii_shortcut_cases);
+  g_test_add_func ("/talk/xmpp/jid/ascii-shortcut/exhaustive", test_ascii_shortcut_exhaustive);
+  g_test_add_func ("/talk/xmpp/jid/ascii-shortcut/random", test_ascii_shortcut_random);
+  g_test_add_func ("/talk/xmpp/jid/ascii-shortcut/from-parts", test_ascii_shortcut_from_parts);
 
   return g_test_run ();
 }

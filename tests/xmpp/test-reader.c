@@ -932,6 +932,118 @@ test_nul_byte (void)
                        TALK_XMPP_STREAM_ERROR_NOT_WELL_FORMED);
 }
 
+/* peek leaves the event where it is; pop then hands the same one over. */
+static void
+test_peek (void)
+{
+  g_autoptr(TalkXmppReader) reader = talk_xmpp_reader_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TalkXmppStanza) header = NULL;
+  g_autoptr(TalkXmppStanza) message = NULL;
+  TalkXmppStanza *peeked = NULL;
+  const char *text = "<stream:stream xmlns='jabber:client'"
+                     " xmlns:stream='http://etherx.jabber.org/streams'>"
+                     "<message id='m1'/>";
+
+  g_assert_cmpint (talk_xmpp_reader_peek (reader, &peeked), ==, TALK_XMPP_READER_EVENT_NONE);
+  g_assert_null (peeked);
+  g_assert_true (talk_xmpp_reader_feed (reader, text, strlen (text), &error));
+  g_assert_no_error (error);
+
+  g_assert_cmpint (talk_xmpp_reader_peek (reader, NULL), ==, TALK_XMPP_READER_EVENT_STREAM_OPEN);
+  g_assert_cmpint (talk_xmpp_reader_pop (reader, &header), ==, TALK_XMPP_READER_EVENT_STREAM_OPEN);
+  g_assert_cmpint (talk_xmpp_reader_peek (reader, &peeked), ==, TALK_XMPP_READER_EVENT_STANZA);
+  g_assert_cmpint (talk_xmpp_reader_peek (reader, &peeked), ==, TALK_XMPP_READER_EVENT_STANZA);
+  g_assert_cmpint (talk_xmpp_reader_pop (reader, &message), ==, TALK_XMPP_READER_EVENT_STANZA);
+  g_assert_true (message == peeked);
+  g_assert_cmpstr (talk_xmpp_stanza_get_id (message), ==, "m1");
+  g_assert_cmpint (talk_xmpp_reader_peek (reader, &peeked), ==, TALK_XMPP_READER_EVENT_NONE);
+  g_assert_null (peeked);
+}
+
+/* Namespaces are remembered by libxml2's pointer to them, which is only
+ * good for one parser: more namespaces than are remembered, and a
+ * restarted stream, still give every element its own. */
+static void
+test_many_namespaces (void)
+{
+  g_autoptr(TalkXmppReader) reader = talk_xmpp_reader_new ();
+  g_autoptr(GString) text = g_string_new (NULL);
+
+  for (guint round = 0; round < 2; round++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(TalkXmppStanza) header = NULL;
+      g_autoptr(TalkXmppStanza) message = NULL;
+      TalkXmppStanzaIter iter;
+      TalkXmppStanza *child;
+      guint n = 0;
+
+      talk_xmpp_reader_reset (reader);
+      g_string_assign (text, "<stream:stream xmlns='jabber:client'"
+                             " xmlns:stream='http://etherx.jabber.org/streams'><message>");
+      for (guint i = 0; i < 20; i++)
+        g_string_append_printf (text, "<x xmlns='urn:test:%u:%u'/><y xmlns='urn:test:%u:%u'/>",
+                                round, i % 11, round, i % 11);
+      g_string_append (text, "<z xmlns=''/></message>");
+      g_assert_true (talk_xmpp_reader_feed (reader, text->str, text->len, &error));
+      g_assert_no_error (error);
+      g_assert_cmpint (talk_xmpp_reader_pop (reader, &header), ==,
+                       TALK_XMPP_READER_EVENT_STREAM_OPEN);
+      g_assert_cmpint (talk_xmpp_reader_pop (reader, &message), ==,
+                       TALK_XMPP_READER_EVENT_STANZA);
+      g_assert_cmpstr (talk_xmpp_stanza_get_ns (message), ==, TALK_XMPP_NS_CLIENT);
+
+      talk_xmpp_stanza_iter_init (&iter, message);
+      while (talk_xmpp_stanza_iter_next (&iter, &child))
+        {
+          g_autofree char *expected = g_strdup_printf ("urn:test:%u:%u", round, (n / 2) % 11);
+
+          if (n == 40)
+            g_assert_cmpstr (talk_xmpp_stanza_get_ns (child), ==, "");
+          else
+            g_assert_cmpstr (talk_xmpp_stanza_get_ns (child), ==, expected);
+          n++;
+        }
+      g_assert_cmpuint (n, ==, 41);
+    }
+}
+
+/* The reader gives an element all its attributes in one block; changing
+ * them afterwards works as on any element, even with a value taken from
+ * the element itself. */
+static void
+test_attributes_changed (void)
+{
+  g_autoptr(TalkXmppReader) reader = talk_xmpp_reader_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TalkXmppStanza) header = NULL;
+  g_autoptr(TalkXmppStanza) message = NULL;
+  g_autoptr(TalkXmppStanza) copy = NULL;
+  g_autofree char *text = NULL;
+  g_autofree char *copy_text = NULL;
+  const char *input = "<stream:stream xmlns='jabber:client'"
+                      " xmlns:stream='http://etherx.jabber.org/streams'>"
+                      "<message from='a@b/r' to='c@d' id='m1' xml:lang='en'/>";
+
+  g_assert_true (talk_xmpp_reader_feed (reader, input, strlen (input), &error));
+  g_assert_no_error (error);
+  talk_xmpp_reader_pop (reader, &header);
+  g_assert_cmpint (talk_xmpp_reader_pop (reader, &message), ==, TALK_XMPP_READER_EVENT_STANZA);
+  g_assert_cmpuint (talk_xmpp_stanza_get_n_attributes (message), ==, 4);
+
+  copy = talk_xmpp_stanza_copy (message);
+  talk_xmpp_stanza_set_attribute (message, "to", talk_xmpp_stanza_get_attribute (message, "from"));
+  talk_xmpp_stanza_set_attribute (message, "id", NULL);
+  talk_xmpp_stanza_set_attribute (message, "type", "chat");
+  talk_xmpp_stanza_set_attribute_ns (message, TALK_XMPP_NS_XML, "lang", "de");
+
+  text = talk_xmpp_stanza_to_string (message, TALK_XMPP_NS_CLIENT);
+  g_assert_cmpstr (text, ==, "<message from='a@b/r' to='a@b/r' xml:lang='de' type='chat'/>");
+  copy_text = talk_xmpp_stanza_to_string (copy, TALK_XMPP_NS_CLIENT);
+  g_assert_cmpstr (copy_text, ==, "<message from='a@b/r' to='c@d' id='m1' xml:lang='en'/>");
+}
+
 int
 main (int    argc,
       char **argv)
@@ -939,6 +1051,9 @@ main (int    argc,
   g_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/talk/xmpp/reader/whole-stream", test_whole_stream);
+  g_test_add_func ("/talk/xmpp/reader/peek", test_peek);
+  g_test_add_func ("/talk/xmpp/reader/attributes-changed", test_attributes_changed);
+  g_test_add_func ("/talk/xmpp/reader/many-namespaces", test_many_namespaces);
   g_test_add_func ("/talk/xmpp/reader/round-trip", test_round_trip);
   g_test_add_func ("/talk/xmpp/reader/one-byte", test_one_byte);
   g_test_add_func ("/talk/xmpp/reader/split-every-byte", test_split_every_byte);

@@ -369,6 +369,27 @@ test_held_ack (Fixture       *f,
   expect_a (f, "4");
 }
 
+/* Acks released in a run (a batch of messages stored at once) are told
+ * in one <a/>, not one each. */
+static void
+test_held_ack_run (Fixture       *f,
+                   gconstpointer  data)
+{
+  deliver_message (f, "one");
+  for (guint i = 0; i < 50; i++)
+    deliver_message (f, "hold");
+  g_assert_cmpuint (f->tokens->len, ==, 50);
+
+  talk_test_peer_send (f->peer, R);
+  expect_a (f, "1");
+
+  while (f->tokens->len > 0)
+    talk_xmpp_session_release_ack (f->session, g_ptr_array_steal_index (f->tokens, 0));
+  expect_a (f, "51");
+  talk_test_run_for (200);
+  g_assert_cmpuint (talk_test_peer_get_n_pending (f->peer), ==, 0);
+}
+
 /* A release that comes while a later stanza is being handled moves the
  * count up to that stanza, not past it. */
 static gboolean
@@ -393,9 +414,9 @@ test_release_in_handler (Fixture       *f,
   talk_test_peer_send (f->peer, R);
   expect_a (f, "0");
 
-  /* Released by the presence's handler: 1 while it is handled, then 2. */
+  /* Released by the presence's handler: told once the dispatch is over,
+   * so with the presence handled too, in one <a/>. */
   talk_test_peer_deliver (f->peer, "<presence from='" BOB_FULL "'/>");
-  expect_a (f, "1");
   expect_a (f, "2");
   talk_test_run_for (200);
   g_assert_cmpuint (talk_test_peer_get_n_pending (f->peer), ==, 0);
@@ -656,6 +677,7 @@ main (int   argc,
   ADD ("enable-failed", setup_offered, test_enable_failed);
   ADD ("count-incoming", setup_resumable, test_count_incoming);
   ADD ("held-ack", setup_resumable, test_held_ack);
+  ADD ("held-ack-run", setup_resumable, test_held_ack_run);
   ADD ("release-in-handler", setup_resumable, test_release_in_handler);
   ADD ("outgoing-acks", setup_resumable, test_outgoing_acks);
   ADD ("request-batch", setup_resumable, test_request_batch);

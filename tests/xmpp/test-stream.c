@@ -809,6 +809,72 @@ test_restart (Fixture       *f,
   g_assert_nonnull (talk_xmpp_stanza_get_child (features, "bind", TALK_XMPP_NS_BIND));
 }
 
+/* Stanzas one read brought are there for the taking, in order; a stream
+ * error, the end of the stream and a pending receive are left for
+ * talk_xmpp_stream_recv_async(). */
+static void
+test_try_recv (Fixture       *f,
+               gconstpointer  data)
+{
+  g_autoptr(TalkXmppStanza) first = NULL;
+  g_autoptr(TalkXmppStanza) second = NULL;
+  g_autoptr(TalkXmppStanza) third = NULL;
+  g_autoptr(TalkXmppStanza) none = NULL;
+  g_autoptr(TalkXmppStanza) after_error = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+
+  open_stream (f);
+  g_assert_null (talk_xmpp_stream_try_recv (f->stream));
+
+  peer_write (f, "<message id='1'/><message id='2'/><presence id='3'/>"
+                 "<stream:error><conflict xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>"
+                 "</stream:error><message id='4'/>");
+  first = recv_one (f, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (talk_xmpp_stanza_get_id (first), ==, "1");
+
+  second = talk_xmpp_stream_try_recv (f->stream);
+  third = talk_xmpp_stream_try_recv (f->stream);
+  g_assert_nonnull (second);
+  g_assert_cmpstr (talk_xmpp_stanza_get_id (second), ==, "2");
+  g_assert_nonnull (third);
+  g_assert_true (talk_xmpp_stanza_is (third, "presence", TALK_XMPP_NS_CLIENT));
+
+  /* The stream error is the receive's to report, and nothing after it
+   * is taken. */
+  none = talk_xmpp_stream_try_recv (f->stream);
+  g_assert_null (none);
+  g_assert_null (recv_one (f, &error));
+  g_assert_error (error, TALK_XMPP_STREAM_ERROR, TALK_XMPP_STREAM_ERROR_CONFLICT);
+  after_error = talk_xmpp_stream_try_recv (f->stream);
+  g_assert_null (after_error);
+
+  talk_xmpp_stream_recv_async (f->stream, NULL, store_result_cb, &result);
+  g_assert_null (talk_xmpp_stream_try_recv (f->stream));
+  g_clear_error (&error);
+  g_assert_null (talk_xmpp_stream_recv_finish (f->stream, wait_result (&result), &error));
+  g_assert_nonnull (error);
+}
+
+/* Nothing is taken while a receive waits for it. */
+static void
+test_try_recv_pending (Fixture       *f,
+                       gconstpointer  data)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(TalkXmppStanza) stanza = NULL;
+  g_autoptr(GError) error = NULL;
+
+  open_stream (f);
+  talk_xmpp_stream_recv_async (f->stream, NULL, store_result_cb, &result);
+  peer_write (f, "<message id='1'/>");
+  g_assert_null (talk_xmpp_stream_try_recv (f->stream));
+  stanza = talk_xmpp_stream_recv_finish (f->stream, wait_result (&result), &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (talk_xmpp_stanza_get_id (stanza), ==, "1");
+}
+
 static void
 add (const char *path,
      void      (*func) (Fixture *, gconstpointer))
@@ -844,6 +910,8 @@ main (int   argc,
   add ("/talk/xmpp/stream/recv-cancel", test_recv_cancel);
   add ("/talk/xmpp/stream/recv-pending", test_recv_pending);
   add ("/talk/xmpp/stream/restart", test_restart);
+  add ("/talk/xmpp/stream/try-recv", test_try_recv);
+  add ("/talk/xmpp/stream/try-recv-pending", test_try_recv_pending);
 
   return g_test_run ();
 }

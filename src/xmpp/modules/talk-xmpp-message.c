@@ -318,11 +318,20 @@ parse_sid_child (TalkXmppMessageInfo *self,
     }
   else if (talk_xmpp_stanza_is (child, "stanza-id", TALK_XMPP_NS_SID))
     {
-      if (self->stanza_id == NULL && state->archive_jid != NULL &&
-          talk_xmpp_jid_string_equal (by, state->archive_jid))
+      g_autofree char *by_normalized = NULL;
+
+      if (self->stanza_id != NULL || state->archive_jid == NULL || by == NULL)
+        return;
+
+      /* Normalised once, then compared as talk_xmpp_jid_string_equal()
+       * would: one preparation of "by" per message, not three. */
+      by_normalized = talk_xmpp_jid_normalize (by, NULL);
+      if (by_normalized != NULL &&
+          (strcmp (by_normalized, state->archive_jid) == 0 ||
+           talk_xmpp_jid_string_equal (by_normalized, state->archive_jid)))
         {
           self->stanza_id = g_strdup (id);
-          self->stanza_id_by = talk_xmpp_jid_normalize (by, NULL);
+          self->stanza_id_by = g_steal_pointer (&by_normalized);
         }
     }
 }
@@ -715,21 +724,23 @@ message_is_wrapper (TalkXmppStanza *message)
 }
 
 /* Whose stanza-ids to trust: the own archive, or for a room's messages the
- * room's (XEP-0359 #security). */
-static char *
-message_dup_archive_jid (TalkXmppMessage *self,
-                         TalkXmppStanza  *message)
+ * room's (XEP-0359 #security). @room holds the room's JID for the
+ * returned string. Returns: (transfer none) (nullable) */
+static const char *
+message_get_archive_jid (TalkXmppMessage  *self,
+                         TalkXmppStanza   *message,
+                         TalkXmppJid     **room)
 {
   const char *from = talk_xmpp_stanza_get_from (message);
 
   if (g_strcmp0 (talk_xmpp_stanza_get_stanza_type (message), "groupchat") == 0)
     {
-      g_autoptr(TalkXmppJid) room = from != NULL ? talk_xmpp_jid_new (from, NULL) : NULL;
+      *room = from != NULL ? talk_xmpp_jid_new (from, NULL) : NULL;
 
-      return room != NULL ? g_strdup (talk_xmpp_jid_get_bare_string (room)) : NULL;
+      return *room != NULL ? talk_xmpp_jid_get_bare_string (*room) : NULL;
     }
 
-  return g_strdup (talk_xmpp_jid_get_bare_string (talk_xmpp_session_get_jid (self->session)));
+  return talk_xmpp_jid_get_bare_string (talk_xmpp_session_get_jid (self->session));
 }
 
 static gboolean
@@ -741,12 +752,13 @@ message_handle_cb (TalkXmppSession *session,
   g_autoptr(TalkXmppMessage) hold = NULL;
   g_autoptr(TalkXmppMessageInfo) info = NULL;
   g_autoptr(GError) error = NULL;
-  g_autofree char *archive_jid = NULL;
+  g_autoptr(TalkXmppJid) room = NULL;
+  const char *archive_jid;
 
   if (message_is_wrapper (stanza))
     return FALSE;
 
-  archive_jid = message_dup_archive_jid (self, stanza);
+  archive_jid = message_get_archive_jid (self, stanza, &room);
   info = talk_xmpp_message_info_parse (stanza, archive_jid, &error);
   if (info == NULL)
     {
