@@ -70,6 +70,7 @@ struct _TalkClient
   char *status_message;
   char *error;
   char *certificate_fingerprint;
+  GTlsCertificateFlags certificate_errors;
   gint64 reconnect_at;
   gboolean password_saved;
 
@@ -107,6 +108,7 @@ enum {
   PROP_STATUS_MESSAGE,
   PROP_ERROR,
   PROP_CERTIFICATE_FINGERPRINT,
+  PROP_CERTIFICATE_ERRORS,
   PROP_RECONNECT_AT,
   PROP_PASSWORD_SAVED,
   PROP_CHATS,
@@ -169,6 +171,21 @@ client_set_status (TalkClient       *self,
     return;
   self->status = status;
   client_notify (self, PROP_STATUS);
+}
+
+/* The certificate the user is asked about, and why it did not validate. */
+static void
+client_set_certificate (TalkClient           *self,
+                        const char           *fingerprint,
+                        GTlsCertificateFlags  errors)
+{
+  if (self->certificate_errors != errors)
+    {
+      self->certificate_errors = errors;
+      client_notify (self, PROP_CERTIFICATE_ERRORS);
+    }
+  client_set_string (self, &self->certificate_fingerprint, fingerprint,
+                     PROP_CERTIFICATE_FINGERPRINT);
 }
 
 static void
@@ -496,8 +513,7 @@ session_online_cb (TalkXmppSession *session,
     {
       client_send_initial_presence (self);
     }
-  client_set_string (self, &self->certificate_fingerprint, NULL,
-                     PROP_CERTIFICATE_FINGERPRINT);
+  client_set_certificate (self, NULL, 0);
   client_set_status (self, TALK_CLIENT_STATUS_ONLINE, NULL);
   client_start_trim (self);
 
@@ -563,9 +579,8 @@ session_disconnected_cb (TalkXmppSession *session,
     }
   else if (g_error_matches (error, TALK_XMPP_ERROR, TALK_XMPP_ERROR_CERTIFICATE))
     {
-      client_set_string (self, &self->certificate_fingerprint,
-                         talk_xmpp_session_get_peer_fingerprint (session),
-                         PROP_CERTIFICATE_FINGERPRINT);
+      client_set_certificate (self, talk_xmpp_session_get_peer_fingerprint (session),
+                              talk_xmpp_session_get_peer_certificate_errors (session));
       client_set_status (self, TALK_CLIENT_STATUS_CERTIFICATE, error->message);
     }
   else if (self->reconnect_at != 0)
@@ -837,7 +852,7 @@ client_try_password (TalkClient *self,
   if (self->show == TALK_XMPP_PRESENCE_SHOW_OFFLINE)
     client_set_show (self, TALK_XMPP_PRESENCE_SHOW_AVAILABLE);
 
-  client_set_string (self, &self->certificate_fingerprint, NULL, PROP_CERTIFICATE_FINGERPRINT);
+  client_set_certificate (self, NULL, 0);
   client_set_status (self, TALK_CLIENT_STATUS_CONNECTING, NULL);
   client_sync_session (self);
 }
@@ -1113,7 +1128,7 @@ talk_client_trust_certificate (TalkClient *self,
 
   pin = g_strdup (self->certificate_fingerprint);
   talk_account_set_pinned_certificate (self->account, pin);
-  client_set_string (self, &self->certificate_fingerprint, NULL, PROP_CERTIFICATE_FINGERPRINT);
+  client_set_certificate (self, NULL, 0);
 
   if (!self->has_password)
     {
@@ -1213,7 +1228,7 @@ talk_client_forget_account (TalkClient *self)
   talk_account_remove (account);
 
   client_set_password_saved (self, FALSE);
-  client_set_string (self, &self->certificate_fingerprint, NULL, PROP_CERTIFICATE_FINGERPRINT);
+  client_set_certificate (self, NULL, 0);
   client_set_status (self, TALK_CLIENT_STATUS_NO_ACCOUNT, NULL);
   g_object_thaw_notify (G_OBJECT (self));
 }
@@ -1337,6 +1352,14 @@ talk_client_get_error (TalkClient *self)
 }
 
 /* Returns: (nullable) */
+GTlsCertificateFlags
+talk_client_get_certificate_errors (TalkClient *self)
+{
+  g_return_val_if_fail (TALK_IS_CLIENT (self), 0);
+
+  return self->certificate_errors;
+}
+
 const char *
 talk_client_get_certificate_fingerprint (TalkClient *self)
 {
@@ -1439,6 +1462,9 @@ talk_client_get_property (GObject    *object,
     case PROP_CERTIFICATE_FINGERPRINT:
       g_value_set_string (value, self->certificate_fingerprint);
       break;
+    case PROP_CERTIFICATE_ERRORS:
+      g_value_set_flags (value, self->certificate_errors);
+      break;
     case PROP_RECONNECT_AT:
       g_value_set_int64 (value, self->reconnect_at);
       break;
@@ -1484,6 +1510,8 @@ talk_client_class_init (TalkClientClass *klass)
     g_param_spec_string ("error", NULL, NULL, NULL, ro);
   properties[PROP_CERTIFICATE_FINGERPRINT] =
     g_param_spec_string ("certificate-fingerprint", NULL, NULL, NULL, ro);
+  properties[PROP_CERTIFICATE_ERRORS] =
+    g_param_spec_flags ("certificate-errors", NULL, NULL, G_TYPE_TLS_CERTIFICATE_FLAGS, 0, ro);
   properties[PROP_RECONNECT_AT] =
     g_param_spec_int64 ("reconnect-at", NULL, NULL, 0, G_MAXINT64, 0, ro);
   properties[PROP_PASSWORD_SAVED] =

@@ -61,6 +61,8 @@ G_DECLARE_FINAL_TYPE (TalkClient, talk_client, TALK, CLIENT, GObject)
  * "show" (TalkXmppPresenceShow: what the user chose), "status-message"
  * (string, nullable), "error" (string, nullable: a sentence for people
  * about the last failure), "certificate-fingerprint" (string, nullable),
+ * "certificate-errors" (GTlsCertificateFlags: why that certificate did not
+ * validate, for talk_xmpp_certificate_describe_errors()),
  * "reconnect-at" (gint64, monotonic µs, 0 when none),
  * "password-saved" (gboolean: FALSE when the keyring could not take it;
  * the UI says so), "chats" (TalkChats, nullable: the account's chats, a new
@@ -181,6 +183,7 @@ TalkXmppPresenceShow  talk_client_get_show        (TalkClient *self);
 const char           *talk_client_get_status_message (TalkClient *self);
 const char           *talk_client_get_error       (TalkClient *self);
 const char           *talk_client_get_certificate_fingerprint (TalkClient *self);
+GTlsCertificateFlags  talk_client_get_certificate_errors (TalkClient *self);
 gint64                talk_client_get_reconnect_at (TalkClient *self);
 gboolean              talk_client_get_password_saved (TalkClient *self);
 /* (transfer none) (nullable): for diagnostics and tests */

@@ -191,7 +191,7 @@ update (TalkConnectionBanner *self)
       set_action (self, _("_Retry"), _("Retry"));
       break;
     case TALK_CLIENT_STATUS_CERTIFICATE:
-      reason = talk_connection_banner_dup_certificate_reason (error);
+      reason = talk_xmpp_certificate_describe_errors (talk_client_get_certificate_errors (self->client));
       set_message (self, "channel-insecure-symbolic",
                    _("Certificate not trusted"), reason, TRUE);
       set_action (self, _("_Review Certificate…"), _("Review certificate"));
@@ -414,23 +414,4 @@ talk_connection_banner_set_client (TalkConnectionBanner *self,
   if (self->revealer != NULL)
     update (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CLIENT]);
-}
-
-char *
-talk_connection_banner_dup_certificate_reason (const char *error)
-{
-  const char *open;
-  const char *close;
-
-  if (error == NULL || *error == '\0')
-    return NULL;
-
-  /* "The server's certificate is not trusted (self-signed). SHA-256
-   * fingerprint: …": the part in parentheses, when there is one. */
-  open = strchr (error, '(');
-  close = open != NULL ? strchr (open, ')') : NULL;
-  if (close == NULL || close == open + 1)
-    return g_strdup (error);
-
-  return g_strndup (open + 1, close - open - 1);
 }

@@ -25,13 +25,4 @@ TalkClient *talk_connection_banner_get_client (TalkConnectionBanner *self);
 void        talk_connection_banner_set_client (TalkConnectionBanner *self,
                                                TalkClient           *client);
 
-/**
- * talk_connection_banner_dup_certificate_reason:
- * @error: (nullable): TalkClient "error" in the CERTIFICATE status
- *
- * Returns: (transfer full) (nullable): why the certificate is not
- *   trusted ("self-signed"), for sentences that say the rest
- */
-char       *talk_connection_banner_dup_certificate_reason (const char *error);
-
 G_END_DECLS

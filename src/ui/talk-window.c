@@ -195,7 +195,8 @@ static void
 present_certificate_dialog (TalkWindow *self)
 {
   const char *fingerprint = talk_client_get_certificate_fingerprint (self->client);
-  g_autofree char *reason = talk_connection_banner_dup_certificate_reason (talk_client_get_error (self->client));
+  g_autofree char *reason =
+    talk_xmpp_certificate_describe_errors (talk_client_get_certificate_errors (self->client));
   g_autofree char *domain = NULL;
   g_autofree char *body = NULL;
   GtkWidget *dialog;

@@ -158,8 +158,14 @@ describe_protocol_version (GTlsProtocolVersion version)
     }
 }
 
-static char *
-describe_certificate_errors (GTlsCertificateFlags errors)
+/**
+ * talk_xmpp_certificate_describe_errors:
+ *
+ * Returns: (transfer full): why a certificate is not trusted, for people:
+ *   "issuer unknown, expired"
+ */
+char *
+talk_xmpp_certificate_describe_errors (GTlsCertificateFlags errors)
 {
   static const struct
   {
@@ -243,7 +249,7 @@ handshake_cb (GObject      *object,
         _talk_xmpp_connector_fail_error (task, g_steal_pointer (&error));
       else if (self->certificate_rejected)
         {
-          g_autofree char *problems = describe_certificate_errors (self->peer_errors);
+          g_autofree char *problems = talk_xmpp_certificate_describe_errors (self->peer_errors);
 
           _talk_xmpp_connector_fail (task, TALK_XMPP_ERROR_CERTIFICATE,
                                      _("The server's certificate is not trusted (%s). "

@@ -707,6 +707,20 @@ talk_xmpp_connector_get_peer_fingerprint (TalkXmppConnector *self)
 }
 
 /**
+ * talk_xmpp_connector_get_peer_errors:
+ *
+ * Returns: why the server certificate did not validate, 0 when it did (or
+ *   before the handshake)
+ */
+GTlsCertificateFlags
+talk_xmpp_connector_get_peer_errors (TalkXmppConnector *self)
+{
+  g_return_val_if_fail (TALK_XMPP_IS_CONNECTOR (self), 0);
+
+  return self->peer_errors;
+}
+
+/**
  * talk_xmpp_connector_get_peer_certificate:
  *
  * Returns: (transfer none) (nullable): the server certificate

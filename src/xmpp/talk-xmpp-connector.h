@@ -98,6 +98,8 @@ TalkXmppStanza        *talk_xmpp_connector_get_resume_answer    (TalkXmppConnect
 const char            *talk_xmpp_connector_get_peer_fingerprint (TalkXmppConnector *self);
 /* (transfer none) (nullable) */
 GTlsCertificate       *talk_xmpp_connector_get_peer_certificate (TalkXmppConnector *self);
+/* Why the certificate did not validate; 0 when it did. */
+GTlsCertificateFlags   talk_xmpp_connector_get_peer_errors      (TalkXmppConnector *self);
 /* "TLS 1.3" etc. */
 const char            *talk_xmpp_connector_get_tls_version      (TalkXmppConnector *self);
 /* "host:port" actually connected to */
@@ -106,6 +108,9 @@ gboolean               talk_xmpp_connector_get_direct_tls       (TalkXmppConnect
 
 /* "AB:CD:…" SHA-256 of @certificate's DER. (transfer full) */
 char       *talk_xmpp_certificate_dup_fingerprint (GTlsCertificate *certificate);
+/* Why a certificate is not trusted, for people: "issuer unknown, expired".
+ * (transfer full) */
+char       *talk_xmpp_certificate_describe_errors (GTlsCertificateFlags errors);
 /* Whether two fingerprints are equal, ignoring case, colons and spaces. */
 gboolean    talk_xmpp_fingerprint_equal           (const char *a,
                                                    const char *b);

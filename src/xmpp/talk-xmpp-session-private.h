@@ -80,6 +80,7 @@ struct _TalkXmppSession
   TalkXmppJid *bound_jid;
   TalkXmppSaslMechanism sasl_mechanism;
   char *peer_fingerprint;
+  GTlsCertificateFlags peer_errors;
   char *tls_version;
   TalkXmppStanza *features;
   GError *last_error;

@@ -482,7 +482,10 @@ session_copy_connector_info (TalkXmppSession   *self,
 
   /* Kept after a certificate failure too: the user is shown it to decide. */
   if (fingerprint != NULL)
-    session_set_string (self, &self->peer_fingerprint, fingerprint, PROP_PEER_FINGERPRINT);
+    {
+      self->peer_errors = talk_xmpp_connector_get_peer_errors (connector);
+      session_set_string (self, &self->peer_fingerprint, fingerprint, PROP_PEER_FINGERPRINT);
+    }
   session_set_string (self, &self->tls_version,
                       talk_xmpp_connector_get_tls_version (connector), PROP_TLS_VERSION);
   session_set_sasl_mechanism (self, talk_xmpp_connector_get_sasl_mechanism (connector));
@@ -680,6 +683,14 @@ talk_xmpp_session_get_sasl_mechanism (TalkXmppSession *self)
 {
   g_return_val_if_fail (TALK_XMPP_IS_SESSION (self), TALK_XMPP_SASL_MECHANISM_NONE);
   return self->sasl_mechanism;
+}
+
+GTlsCertificateFlags
+talk_xmpp_session_get_peer_certificate_errors (TalkXmppSession *self)
+{
+  g_return_val_if_fail (TALK_XMPP_IS_SESSION (self), 0);
+
+  return self->peer_errors;
 }
 
 const char *

@@ -92,6 +92,8 @@ TalkXmppSessionState  talk_xmpp_session_get_state            (TalkXmppSession *s
 TalkXmppJid          *talk_xmpp_session_get_bound_jid        (TalkXmppSession *self);
 TalkXmppSaslMechanism talk_xmpp_session_get_sasl_mechanism   (TalkXmppSession *self);
 const char           *talk_xmpp_session_get_peer_fingerprint (TalkXmppSession *self);
+/* Why the certificate of "peer-fingerprint" did not validate; 0 when it did. */
+GTlsCertificateFlags  talk_xmpp_session_get_peer_certificate_errors (TalkXmppSession *self);
 const char           *talk_xmpp_session_get_tls_version      (TalkXmppSession *self);
 /* The post-bind stream features. (transfer none) (nullable) */
 TalkXmppStanza       *talk_xmpp_session_get_features         (TalkXmppSession *self);

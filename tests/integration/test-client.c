@@ -732,6 +732,8 @@ test_certificate (void)
   g_assert_error (error, TALK_XMPP_ERROR, TALK_XMPP_ERROR_CERTIFICATE);
   g_assert_cmpint (talk_client_get_status (client), ==, TALK_CLIENT_STATUS_CERTIFICATE);
   g_assert_cmpstr (talk_client_get_certificate_fingerprint (client), ==, fingerprint);
+  /* The fixture's certificate is self-signed: no known issuer. */
+  g_assert_cmpint (talk_client_get_certificate_errors (client) & G_TLS_CERTIFICATE_UNKNOWN_CA, !=, 0);
   g_assert_nonnull (talk_client_get_error (client));
   account = talk_client_get_account (client);
   g_assert_nonnull (account);
@@ -749,6 +751,7 @@ test_certificate (void)
   wait_status (client, TALK_CLIENT_STATUS_ONLINE, 30000);
   g_assert_cmpstr (talk_account_get_pinned_certificate (account), ==, fingerprint);
   g_assert_null (talk_client_get_certificate_fingerprint (client));
+  g_assert_cmpint (talk_client_get_certificate_errors (client), ==, 0);
 
   /* The password given with the sign-in is stored now that it worked. */
   g_assert_true (talk_test_wait_for (password_saved, client, 30000));

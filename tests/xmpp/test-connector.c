@@ -1756,6 +1756,20 @@ remove_certificate (void)
   g_free (cert_fingerprint);
 }
 
+/* What the UI says about a certificate comes from its flags, in order. */
+static void
+test_describe_errors (void)
+{
+  g_autofree char *one = talk_xmpp_certificate_describe_errors (G_TLS_CERTIFICATE_UNKNOWN_CA);
+  g_autofree char *two = talk_xmpp_certificate_describe_errors (G_TLS_CERTIFICATE_EXPIRED |
+                                                                G_TLS_CERTIFICATE_BAD_IDENTITY);
+  g_autofree char *none = talk_xmpp_certificate_describe_errors (0);
+
+  g_assert_cmpstr (one, ==, "issuer unknown");
+  g_assert_cmpstr (two, ==, "issued for another name, expired");
+  g_assert_cmpstr (none, ==, "invalid");
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1803,6 +1817,7 @@ main (int   argc,
   g_test_add_func ("/talk/xmpp/connector/trust/bad-identity", test_trust_bad_identity);
   g_test_add_func ("/talk/xmpp/connector/trust/unknown-ca", test_trust_unknown_ca);
   g_test_add_func ("/talk/xmpp/connector/trust/system", test_trust_system);
+  g_test_add_func ("/talk/xmpp/connector/describe-errors", test_describe_errors);
 
   ret = g_test_run ();
 
