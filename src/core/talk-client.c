@@ -59,10 +59,8 @@ struct _TalkClient
   guint presence_wait_id;       /* the initial presence waits for the roster */
   gulong disconnected_id;
   gulong reconnect_scheduled_id;
-  gulong trim_stanza_id;        /* counts stanzas until the sign-in burst ends */
-  guint trim_id;
-  guint trim_stanzas;
-  guint trim_stanzas_before;
+  gulong trim_stanza_id;        /* moves the trim on until the sign-in burst ends */
+  GSource *trim_source;
 
   TalkClientStatus status;
   TalkXmppSessionState session_state;
@@ -402,25 +400,44 @@ session_reconnect_at_cb (TalkXmppSession *session,
  * whose answers wait in the XEP-0198 queue until acknowledged. With 5,000
  * contacts that is 20 MB of heap at the peak and 7 MB once it is over, but
  * glibc keeps the freed pages: the process stayed at the peak. Once no
- * stanza has come for a while, they are handed back; the check stops
- * there, so an idle client does not wake up for it. */
+ * stanza has come for a while they are handed back, once. */
+
+static gboolean
+trim_source_dispatch (GSource     *source,
+                      GSourceFunc  callback,
+                      gpointer     user_data)
+{
+  return callback (user_data);
+}
+
+/* A source that fires at its ready time only. */
+static GSourceFuncs trim_source_funcs = {
+  .dispatch = trim_source_dispatch,
+};
 
 #define TRIM_QUIET_SECONDS 5
 
 static void
 client_stop_trim (TalkClient *self)
 {
-  g_clear_handle_id (&self->trim_id, g_source_remove);
+  if (self->trim_source != NULL)
+    {
+      g_source_destroy (self->trim_source);
+      g_clear_pointer (&self->trim_source, g_source_unref);
+    }
   if (self->session != NULL)
     g_clear_signal_handler (&self->trim_stanza_id, self->session);
 }
 
+/* Each stanza moves the moment on; no timer fires while they come, so an
+ * idle client wakes once for this, not every few seconds. */
 static void
 trim_stanza_received_cb (TalkXmppSession *session,
                          TalkXmppStanza  *stanza,
                          TalkClient      *self)
 {
-  self->trim_stanzas++;
+  g_source_set_ready_time (self->trim_source,
+                           g_get_monotonic_time () + TRIM_QUIET_SECONDS * G_USEC_PER_SEC);
 }
 
 static gboolean
@@ -428,13 +445,6 @@ trim_cb (gpointer user_data)
 {
   TalkClient *self = user_data;
 
-  if (self->trim_stanzas != self->trim_stanzas_before)
-    {
-      self->trim_stanzas_before = self->trim_stanzas;
-      return G_SOURCE_CONTINUE;
-    }
-
-  self->trim_id = 0;
   client_stop_trim (self);
 #ifdef __GLIBC__
   malloc_trim (0);
@@ -446,11 +456,14 @@ static void
 client_start_trim (TalkClient *self)
 {
   client_stop_trim (self);
-  self->trim_stanzas = 0;
-  self->trim_stanzas_before = 0;
+  self->trim_source = g_source_new (&trim_source_funcs, sizeof (GSource));
+  g_source_set_name (self->trim_source, "[talk] heap trim");
+  g_source_set_callback (self->trim_source, trim_cb, self, NULL);
+  g_source_set_ready_time (self->trim_source,
+                           g_get_monotonic_time () + TRIM_QUIET_SECONDS * G_USEC_PER_SEC);
+  g_source_attach (self->trim_source, NULL);
   self->trim_stanza_id = g_signal_connect (self->session, "stanza-received",
                                            G_CALLBACK (trim_stanza_received_cb), self);
-  self->trim_id = g_timeout_add_seconds (TRIM_QUIET_SECONDS, trim_cb, self);
 }
 
 /* Longest the initial presence waits for the roster result. */
